@@ -17,9 +17,9 @@ static int selected(const char *name, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	unsigned passed = 0, failed = 0;
+	volatile unsigned passed = 0, failed = 0;
 
-	for (size_t i = 0; i < n_test_cases; i++) {
+	for (volatile size_t i = 0; i < n_test_cases; i++) {
 		if (!selected(test_cases[i].name, argc, argv))
 			continue;
 		if (setjmp(test_jmp) == 0) {
