@@ -20,12 +20,13 @@ PKGS=(
 	python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc python3-pytest
 	systemd
 )
-BACKPORTS_PKGS=(libbpf-dev libbpf1)
+# libbpf >= 1.4 and UAPI headers that know TCX (linux/bpf.h of 6.6+)
+BACKPORTS_PKGS=(libbpf-dev libbpf1 linux-libc-dev)
 
 libbpf_ok() {
 	local v
 	v=$(pkg-config --modversion libbpf 2>/dev/null) || return 1
-	dpkg --compare-versions "$v" ge 1.4
+	dpkg --compare-versions "$v" ge 1.4 && grep -qs BPF_TCX_INGRESS /usr/include/linux/bpf.h
 }
 
 missing() {
@@ -61,4 +62,4 @@ if [ "${VERSION_CODENAME:-}" = bookworm ]; then
 else
 	apt-get install -y -q --no-install-recommends "${BACKPORTS_PKGS[@]}"
 fi
-libbpf_ok || { echo "deps: libbpf >= 1.4 not available" >&2; exit 1; }
+libbpf_ok || { echo "deps: libbpf >= 1.4 or TCX-aware linux-libc-dev not available" >&2; exit 1; }

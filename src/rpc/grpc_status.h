@@ -2,6 +2,8 @@
 /* gRPC status codes (grpc/doc/statuscodes.md) and the errno -> status mapping bpfd uses. */
 #pragma once
 
+#include <stddef.h>
+
 enum grpc_status {
 	GRPC_STATUS_OK = 0,
 	GRPC_STATUS_CANCELLED = 1,
@@ -41,3 +43,17 @@ int grpc_status_from_string(const char *s);
  *   anything else              -> INTERNAL
  */
 int grpc_status_from_errno(int negative_errno);
+
+/*
+ * grpc-message percent-encoding (gRPC over HTTP/2, "Percent-Encoded"): bytes outside
+ * 0x20..0x7e and '%' itself travel as "%XX". Shared by the server (encode) and the client
+ * (decode).
+ *
+ * grpc_percent_encode() writes at most max_len encoded bytes (0: no limit) and, when it has to
+ * cut, cuts before a whole UTF-8 sequence, never inside one or inside an escape, so a long
+ * message (a verifier log tail) cannot exceed a client's metadata limit.
+ * grpc_percent_decode() decodes len bytes of s; a '%' not followed by two hex digits is kept
+ * as is, as the spec asks. Both return 0 or -ENOMEM and a NUL-terminated malloc'd string.
+ */
+int grpc_percent_encode(const char *s, size_t max_len, char **ret);
+int grpc_percent_decode(const char *s, size_t len, char **ret);

@@ -31,7 +31,8 @@ struct program_record {
 	int32_t type;		/* BpfmanProgramType (API.md) */
 	uint32_t kernel_type;	/* enum bpf_prog_type */
 	char *path;		/* bytecode file the program was loaded from */
-	char *attach_fn;	/* fentry/fexit target function; NULL for other types */
+	char *attach_fn;	/* fentry/fexit target function, lsm hook; NULL otherwise */
+	char *section;		/* ELF section, e.g. "kretprobe/do_unlinkat"; may be NULL */
 	char *pin_path;		/* the program's pin on bpffs */
 	char *map_pin_path;	/* directory holding the pinned maps */
 	uint32_t map_owner_id;	/* 0: the program owns map_pin_path; else the owner's id */

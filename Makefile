@@ -1,0 +1,34 @@
+# Thin wrapper: meson/ninja build; this file only names the entry points.
+BUILD ?= build
+BUILD_ASAN ?= build-asan
+ARGS ?=
+
+.PHONY: all deps build run check check-vm install bench clean
+
+all: build
+
+deps:
+	bash scripts/deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+# bpfd in the foreground with the default paths (/run/bpfd/...); Ctrl-C stops it.
+run: build
+	$(BUILD)/src/daemon/bpfd $(ARGS)
+
+# Every test tier this machine can run: unit (also under ASan/UBSan), integration, vm.
+check: deps
+	bash scripts/check.sh $(BUILD) $(BUILD_ASAN)
+
+install: build
+	meson install -C $(BUILD)
+
+bench: build
+	bash bench/load_attach.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

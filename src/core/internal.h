@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What the core's files share and nobody else sees. */
+#pragma once
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "core.h"
+
+struct core {
+	char *bpffs;
+	char *state_dir;
+	gid_t pin_gid;
+	struct store *store;
+};
+
+struct loader_prog {
+	struct bpf_program *prog;
+	char *name;
+	int32_t type;
+	char *attach_fn;
+	char *log_buf; /* verifier log, captured when the load fails */
+};
+
+struct loader {
+	struct bpf_object *obj;
+	struct loader_prog *progs;
+	size_t n_progs;
+	char *path;
+	struct kv_pair *metadata;
+	size_t n_metadata;
+	struct kv_pair *global_data;
+	size_t n_global_data;
+	uint32_t map_owner_id;
+	char *uuid;
+	uid_t owner_uid;
+};
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct loader *, loader__free);
+
+/* pins.c: the pin layout (docs/pins.md). Each returns a malloc'd path or NULL (-ENOMEM). */
+char *pin_path_program(const struct core *c, uint32_t prog_id);
+char *pin_path_link(const struct core *c, uint32_t link_id);
+char *pin_path_maps_dir(const struct core *c, uint32_t owner_prog_id);
+int pins_ensure_bpffs(const char *path, struct error *err);
+int pins_mkdir(const char *path, mode_t mode);
+/* Pins fd at path, then sets mode and group (pin_gid unless (gid_t)-1). */
+int pins_pin_fd(const struct core *c, int fd, const char *path, mode_t mode);
+/* Removes every pin in dir and dir itself; missing dir is fine. */
+int pins_remove_dir(const char *dir);
+
+/* kernel_info.c */
+int kernel_prog_info_by_id(uint32_t id, struct kernel_prog_info *ret);
+void kernel_prog_info__clear(struct kernel_prog_info *k);
+uint32_t kernel_link_id_of_fd(int link_fd);
+
+/* programs.c */
+int core_fill_view(struct core *c, struct program_view *v);
+
+/* attach.c: detaches the kernel link behind l, removes its pin and its record. */
+int core_detach_link(struct core *c, const struct link_record *l);
+
+/* The links of hook's chain (same interface, direction, namespace), in run order. */
+int chain_links(struct core *c, const struct link_record *hook, struct link_record **ret,
+		size_t *ret_n);
+
+/* attach_*.c: each returns a new link fd or a negative errno with err set. The program is
+ * given as its fd and record; the hook by spec. */
+int attach_xdp(struct core *c, int prog_fd, const struct link_record *spec, struct error *err);
+int attach_tcx(struct core *c, int prog_fd, const struct link_record *spec, struct error *err);
+int attach_tracepoint(int prog_fd, const struct link_record *spec, struct error *err);
+int attach_kprobe(int prog_fd, const struct link_record *spec, struct error *err);
+int attach_uprobe(int prog_fd, const struct link_record *spec, struct error *err);
+int attach_tracing(int prog_fd, const struct program_record *prog, struct error *err);
+
+/* netns.c: runs the caller inside the network namespace at path for a while. */
+int netns_enter(const char *path, int *ret_saved_fd, struct error *err);
+void netns_leave(int saved_fd);
+
+/* libbpf's attach type for a bpfd type, for loading. */
+enum bpf_prog_type bpfd_prog_type_kernel(int type);
+
+/* A short verdict on why the kernel said EPERM to a load or attach: what was measured. */
+void diagnose_eperm(struct error *err, const char *what);
