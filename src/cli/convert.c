@@ -324,7 +324,8 @@ int convert_program_spec(const char *s, Bpfman__V1__LoadInfo **ret, const char *
 	info->has_program_type = true;
 	info->program_type = (Bpfman__V1__BpfmanProgramType)type;
 	if (fn) {
-		Bpfman__V1__ProgSpecificInfo *psi = pb_new(&bpfman__v1__prog_specific_info__descriptor);
+		Bpfman__V1__ProgSpecificInfo *psi =
+			pb_new(&bpfman__v1__prog_specific_info__descriptor);
 
 		if (!psi)
 			return -ENOMEM;
@@ -351,7 +352,8 @@ int convert_program_spec(const char *s, Bpfman__V1__LoadInfo **ret, const char *
 			if (!f->fn_name)
 				return -ENOMEM;
 		} else {
-			Bpfman__V1__FexitLoadInfo *f = pb_new(&bpfman__v1__fexit_load_info__descriptor);
+			Bpfman__V1__FexitLoadInfo *f =
+				pb_new(&bpfman__v1__fexit_load_info__descriptor);
 
 			if (!f)
 				return -ENOMEM;

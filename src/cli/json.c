@@ -196,9 +196,11 @@ static char *map_key(const ProtobufCFieldDescriptor *kf, const void *p)
 	return s;
 }
 
-static json_t *json_map(const ProtobufCFieldDescriptor *f, size_t n, ProtobufCMessage *const *entries)
+static json_t *json_map(const ProtobufCFieldDescriptor *f, size_t n,
+			ProtobufCMessage *const *entries)
 {
-	const ProtobufCFieldDescriptor *kf = &f->descriptor->fields[0], *vf = &f->descriptor->fields[1];
+	const ProtobufCMessageDescriptor *ed = f->descriptor;
+	const ProtobufCFieldDescriptor *kf = &ed->fields[0], *vf = &ed->fields[1];
 	_cleanup_json_ json_t *o = json_object();
 
 	if (!o)
@@ -211,7 +213,8 @@ static json_t *json_map(const ProtobufCFieldDescriptor *f, size_t n, ProtobufCMe
 		if (!key)
 			return NULL;
 		/* A proto3 peer omits a zero value; it is still there, as the type's zero. */
-		if (vf->quantifier_offset && !*(const protobuf_c_boolean *)(e + vf->quantifier_offset) &&
+		if (vf->quantifier_offset &&
+		    !*(const protobuf_c_boolean *)(e + vf->quantifier_offset) &&
 		    vf->type != PROTOBUF_C_TYPE_MESSAGE)
 			v = vf->type == PROTOBUF_C_TYPE_BYTES || vf->type == PROTOBUF_C_TYPE_STRING
 				    ? json_string("")
@@ -245,8 +248,10 @@ json_t *json_from_pb(const ProtobufCMessage *msg)
 				v = json_map(f, n, (ProtobufCMessage *const *)array);
 			else {
 				v = json_array();
+				size_t size = element_size(f->type);
+
 				for (size_t j = 0; v && j < n; j++) {
-					json_t *e = json_value(f, array + j * element_size(f->type));
+					json_t *e = json_value(f, array + j * size);
 
 					if (!e || json_array_append_new(v, e) < 0) {
 						json_decref(v);
@@ -262,7 +267,8 @@ json_t *json_from_pb(const ProtobufCMessage *msg)
 				if (!*(const protobuf_c_boolean *)(base + f->quantifier_offset))
 					continue;
 			}
-			if ((f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE) &&
+			if ((f->type == PROTOBUF_C_TYPE_STRING ||
+			     f->type == PROTOBUF_C_TYPE_MESSAGE) &&
 			    !*(void *const *)p)
 				continue;
 			v = json_value(f, p);

@@ -28,9 +28,5 @@ json_t *json_string_lossy(const char *s);
 /* One compact line and '\n'. Returns 0 or -EIO/-ENOMEM. */
 int json_print(FILE *f, const json_t *j);
 
-static inline void json_decrefp(json_t **j)
-{
-	if (*j)
-		json_decref(*j);
-}
+/* jansson (>= 2.9) provides json_decrefp(). */
 #define _cleanup_json_ __attribute__((cleanup(json_decrefp)))

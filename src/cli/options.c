@@ -9,7 +9,6 @@
 #include "macro.h"
 
 #define HELP_COLUMN 30
-#define HELP_WIDTH 100
 
 static int fail(char **ret_error, const char *fmt, ...) _printf_(2, 3);
 static int fail(char **ret_error, const char *fmt, ...)
@@ -183,8 +182,9 @@ static int store(const struct cli_table *t, const struct cli_option *o, const ch
 		if (r < 0 && o->type == CLI_OPT_PROG_TYPE && r != -ERANGE)
 			return fail(ret_error,
 				    "%s: unknown program type '%s': expected a kernel program type "
-				    "name as libbpf spells it (xdp, sched_cls, kprobe, tracepoint, "
-				    "tracing, lsm, ...), tc, tcx, uprobe, fentry, fexit, or a number",
+				    "name as libbpf spells it (xdp, sched_cls, kprobe, "
+				    "tracepoint, tracing, lsm, ...), tc, tcx, uprobe, fentry, "
+				    "fexit, or a number",
 				    label, value);
 		if (r < 0)
 			return number_error(ret_error, label, value, r, "0..4294967295");
@@ -222,8 +222,9 @@ static int store(const struct cli_table *t, const struct cli_option *o, const ch
 		if (r < 0) {
 			_cleanup_free_ char *list = names_list(o->names);
 
-			return fail(ret_error, "%s: invalid value '%s': expected one of %s, or a number",
-				    label, value, list ? list : "?");
+			return fail(ret_error,
+				    "%s: invalid value '%s': expected one of %s, or a number", label,
+				    value, list ? list : "?");
 		}
 		grown = realloc(l->v, (l->n + 1) * sizeof(*l->v));
 		if (!grown)
@@ -244,10 +245,11 @@ static int store(const struct cli_table *t, const struct cli_option *o, const ch
 /* Finds the option argument a names ("--iface", "--iface=eth0", "-m"); *ret_value gets the
  * inline value of "--name=value". */
 static const struct cli_option *find_option(const struct cli_table *tables, size_t n_tables,
-					    const char *a, const char **ret_value, size_t *ret_table)
+					    const char *a, const char **ret_value,
+					    size_t *ret_table)
 {
 	const char *inline_value = NULL;
-	size_t name_len;
+	size_t name_len = 0;
 
 	if (a[1] == '-') {
 		const char *eq = strchr(a + 2, '=');
@@ -458,7 +460,7 @@ void cli_options_synopsis(FILE *f, const struct cli_option *options, bool skip_f
 {
 	bool skipped = !skip_first_positional, optional = false;
 
-	for (const struct cli_option *o = options; o->name; o++) {
+	for (const struct cli_option *o = options; o && o->name; o++) {
 		if (o->positional && !skipped) {
 			skipped = true;
 			continue;
@@ -478,14 +480,13 @@ void cli_options_synopsis(FILE *f, const struct cli_option *options, bool skip_f
 		fputs(" [OPTIONS]", f);
 }
 
-/* Writes s at column `column` of a line already `at` wide, wrapping at word boundaries. */
-static void wrap(FILE *f, size_t at, size_t column, const char *s)
+void cli_text_wrap(FILE *f, size_t at, size_t column, const char *s)
 {
 	if (!*s) {
 		fputc('\n', f);
 		return;
 	}
-	if (at >= column) {
+	if (at > 0 && at >= column) {
 		fputc('\n', f);
 		at = 0;
 	}
@@ -494,7 +495,7 @@ static void wrap(FILE *f, size_t at, size_t column, const char *s)
 	while (*s) {
 		size_t word = strcspn(s, " ");
 
-		if (at > column && at + 1 + word > HELP_WIDTH) {
+		if (at > column && at + 1 + word > CLI_HELP_WIDTH) {
 			fprintf(f, "\n%*s", (int)column, "");
 			at = column;
 		} else if (at > column) {
@@ -551,13 +552,15 @@ static void option_help(FILE *f, const struct cli_option *o)
 	fclose(t);
 
 	fputs(left, f);
-	wrap(f, left_len, HELP_COLUMN, text);
+	cli_text_wrap(f, left_len, HELP_COLUMN, text);
 }
 
 void cli_options_help(FILE *f, const struct cli_option *options, const char *title)
 {
 	bool any_positional = false, any_option = false;
 
+	if (!options)
+		return;
 	for (const struct cli_option *o = options; o->name; o++) {
 		any_positional |= o->positional;
 		any_option |= !o->positional;

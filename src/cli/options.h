@@ -99,5 +99,10 @@ void cli_table_free(const struct cli_option *options, void *base);
 void cli_option_synopsis(FILE *f, const struct cli_option *o);
 /* The required options and positionals, then "[OPTIONS]" if there are others. */
 void cli_options_synopsis(FILE *f, const struct cli_option *options, bool skip_first_positional);
+#define CLI_HELP_WIDTH 100
+/* Writes text starting at column `column` of a line already `at` wide (a new line when `at` is
+ * past it), wrapping at word boundaries at CLI_HELP_WIDTH, and ends the line. */
+void cli_text_wrap(FILE *f, size_t at, size_t column, const char *text);
+
 /* "Arguments:" and "Options:" (titled title) sections of --help. */
 void cli_options_help(FILE *f, const struct cli_option *options, const char *title);

@@ -10,7 +10,7 @@
 #include "macro.h"
 #include "table.h"
 
-#define LABEL_WIDTH 22
+#define LABEL_WIDTH 21
 
 /* A small string builder over open_memstream: mem_open(), fprintf(), mem_close(). */
 struct mem {
@@ -371,11 +371,11 @@ int output_version(FILE *f, const char *client_version, const Bpfd__V1__VersionR
 	_cleanup_(table__freep) struct table *t = NULL;
 	int r;
 
-	kv_line(f, 14, "bpfctl", client_version);
-	kv_line(f, 14, "bpfd", v->version);
-	kv_line(f, 14, "Kernel", v->kernel_release);
+	kv_line(f, 13, "bpfctl", client_version);
+	kv_line(f, 13, "bpfd", v->version);
+	kv_line(f, 13, "Kernel", v->kernel_release);
 	if (v->has_schema_version)
-		kv_linef(f, 14, "State schema", "%" PRIu32, v->schema_version);
+		kv_linef(f, 13, "State schema", "%" PRIu32, v->schema_version);
 	if (!v->n_features)
 		return 0;
 	r = table__new(headers, ELEMENTSOF(headers), &t);

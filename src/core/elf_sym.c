@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "elf_sym.h"
 #include "macro.h"
@@ -28,6 +29,15 @@ static bool is_regular(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* libc.so and friends are often linker scripts, not libraries. */
+static bool is_elf(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char magic[4];
+
+	return fd >= 0 && read(fd, magic, 4) == 4 && memcmp(magic, "\177ELF", 4) == 0;
+}
+
 /* "libc" -> "libc.so.6" in dir, "c" too; the shortest versioned match wins. */
 static bool find_in_dir(const char *dir, const char *name, char *out, size_t size)
 {
@@ -38,10 +48,10 @@ static bool find_in_dir(const char *dir, const char *name, char *out, size_t siz
 
 	for (size_t p = 0; p < ELEMENTSOF(prefixes); p++) {
 		snprintf(out, size, "%s/%s%s", dir, prefixes[p], name);
-		if (is_regular(out))
+		if (is_regular(out) && is_elf(out))
 			return true;
 		snprintf(out, size, "%s/%s%s.so", dir, prefixes[p], name);
-		if (is_regular(out))
+		if (is_regular(out) && is_elf(out))
 			return true;
 	}
 	d = opendir(dir);
@@ -61,7 +71,7 @@ static bool find_in_dir(const char *dir, const char *name, char *out, size_t siz
 		}
 	}
 	closedir(d);
-	return best != SIZE_MAX && is_regular(out);
+	return best != SIZE_MAX && is_regular(out) && is_elf(out);
 }
 
 int elf_resolve_target(const char *target, char *ret, size_t size)

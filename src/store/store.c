@@ -606,6 +606,8 @@ static int store_configure(struct store *s)
 	if (r < 0)
 		return r;
 	r = query_int(s, "PRAGMA foreign_keys", &fk);
+	if (r < 0 && r != -EOPNOTSUPP)
+		return r;
 	if (r < 0 || fk != 1) {
 		/* The -EBUSY and cascade guarantees rest on them: fail rather than go without. */
 		log_debug("store: SQLite does not enforce foreign keys");

@@ -5,8 +5,13 @@
  *
  * Records are plain C structs; strings are malloc'd and owned by the record; *_clear() frees
  * everything a record owns and zeroes it (NULL-safe, idempotent). All functions return 0 or a
- * negative errno: -ENOENT for an unknown id, -EEXIST for a duplicate id, -EIO for SQLite
- * failures (the SQLite message is logged at debug level).
+ * negative errno: -ENOENT for an unknown id, -EEXIST for a duplicate id, -EINVAL for a record the
+ * schema refuses (id 0, NULL name or key), -EIO for SQLite failures (the SQLite message is
+ * logged at debug level); the full list is in docs/state-store.md. Output parameters are
+ * untouched on failure. Every operation is atomic on its own, also inside a transaction.
+ * Metadata and global data come back ordered by key.
+ *
+ * A struct store is used by one thread only (bpfd's privileged core thread).
  */
 #pragma once
 
@@ -79,28 +84,35 @@ void program_records_free(struct program_record *p, size_t n);
 void link_records_free(struct link_record *l, size_t n);
 
 /* Opens or creates the database at path (WAL, foreign keys on) and migrates it to the
- * current schema version. A database from a newer bpfd (higher user_version) is -EPROTO. */
+ * current schema version. A database from a newer bpfd (higher user_version) is -EPROTO; a file
+ * that is not a bpfd state database is -EMEDIUMTYPE. A new file is created with mode 0600. */
 int store__open(const char *path, struct store **ret);
 void store__free(struct store *s);
 /* The schema version this build writes. */
 int store__schema_version(void);
 
-/* Transactions nest by counting; only the outermost commit/rollback reaches SQLite. */
+/* Transactions nest by counting; only the outermost commit/rollback reaches SQLite. A rollback
+ * at an inner level dooms the transaction: the outermost commit then rolls back and returns
+ * -ECANCELED. Unbalanced commit/rollback is -EINVAL. */
 int store__begin(struct store *s);
 int store__commit(struct store *s);
 int store__rollback(struct store *s);
 
 int store__put_program(struct store *s, const struct program_record *p); /* insert only */
+/* get_*: *ret is overwritten, not freed. */
 int store__get_program(struct store *s, uint32_t id, struct program_record *ret);
-/* All programs, ordered by id. */
+/* All programs, ordered by id. An empty list is NULL, 0. */
 int store__list_programs(struct store *s, struct program_record **ret, size_t *ret_n);
 /* Deletes the program; -EBUSY while links of it exist. */
 int store__delete_program(struct store *s, uint32_t id);
 
-/* Returns a fresh link id never handed out before by this database (1, 2, 3, ...). */
+/* Returns a fresh link id never handed out before by this database (1, 2, 3, ...), nor used by
+ * store__put_link(); -ENOSPC when the 32-bit id space is exhausted. */
 int store__allocate_link_id(struct store *s, uint32_t *ret);
 /* Inserts, or replaces the row with the same id (keeping its seq when l->seq is 0). When
- * inserting with l->seq == 0 a new seq is assigned. ret_seq (may be NULL) gets the seq. */
+ * inserting with l->seq == 0 a new seq is assigned. ret_seq (may be NULL) gets the seq.
+ * A replace replaces proceed_on and metadata too. A non-zero l->seq is stored as given (-EEXIST
+ * if another link has it) and later assigned seqs sort after it. -ENOENT: unknown prog_id. */
 int store__put_link(struct store *s, const struct link_record *l, uint64_t *ret_seq);
 int store__get_link(struct store *s, uint32_t id, struct link_record *ret);
 /* Links of one program (prog_id != 0) or all links (prog_id == 0), ordered by seq. */

@@ -1,0 +1,105 @@
+"""Fixtures and hooks shared by tests/integration and tests/interop (each conftest.py imports
+them): a private bpfd per test, veth pairs in test network namespaces, generated gRPC stubs and
+a session-end leak check. See bpfdtest.py for the helpers.
+
+Run: BPFD_BUILD_DIR=<meson build dir> /usr/bin/python3 -m pytest tests/integration
+Needs root; every test is skipped otherwise.
+"""
+
+import os
+import sys
+import tempfile
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import bpfdtest  # noqa: E402
+
+__all__ = ["pytest_configure", "pytest_collection_modifyitems", "pytest_runtest_makereport", "build", "leaks",
+           "daemon_factory", "daemon", "netpair", "stubs"]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "no_root: the test needs no root (runs for any user)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.geteuid() != 0:
+        skip = pytest.mark.skip(reason="needs root: loads eBPF programs, creates netns/veth, "
+                                       "mounts bpffs")
+        for item in items:
+            if item.get_closest_marker("no_root") is None:
+                item.add_marker(skip)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, f"rep_{rep.when}", rep)
+
+
+def _failed(request):
+    rep = getattr(request.node, "rep_call", None)
+    return rep is not None and rep.failed
+
+
+@pytest.fixture(scope="session")
+def build():
+    b = bpfdtest.build_from_env()
+    missing = b.missing()
+    if missing:
+        pytest.fail(f"build directory {b.root} (BPFD_BUILD_DIR) lacks: {', '.join(missing)}")
+    return b
+
+
+@pytest.fixture(scope="session")
+def leaks():
+    """Session bookkeeping; at the end fails the run if anything the suite made is left."""
+    tmp_root = tempfile.mkdtemp(prefix=f"bpfd-t{os.getpid()}-")
+    tracker = bpfdtest.Leaks(tmp_root)
+    yield tracker
+    tracker.final_check()
+    if tracker.problems:
+        pytest.fail("leak check: " + "; ".join(tracker.problems), pytrace=False)
+
+
+@pytest.fixture
+def daemon_factory(build, leaks, request):
+    """Makes private daemons (started), cleaned up after the test whatever happened."""
+    made = []
+
+    def make(start=True):
+        n = leaks.next_index()
+        d = bpfdtest.Daemon(build, leaks.tmp_root / f"d{n}", leaks, test=request.node.nodeid)
+        made.append(d)
+        return d.start() if start else d
+
+    yield make
+    for d in made:
+        if _failed(request):
+            print(f"---- bpfd log ({d.log_path}) ----\n{d.log_tail(120)}")
+        d.cleanup()
+
+
+@pytest.fixture
+def daemon(daemon_factory):
+    return daemon_factory()
+
+
+@pytest.fixture
+def netpair(leaks):
+    """A veth pair: host end in the root netns, peer in a fresh netns (see VethPair)."""
+    pair = bpfdtest.VethPair(leaks, leaks.next_index())
+    try:
+        pair.create()
+        yield pair
+    finally:
+        pair.destroy()
+
+
+@pytest.fixture(scope="session")
+def stubs(leaks):
+    """Python gRPC stubs generated from tests/interop/bpfman_v1.proto: (pb2, pb2_grpc)."""
+    return bpfdtest.generate_stubs(leaks.tmp_root / "stubs")
