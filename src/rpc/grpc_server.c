@@ -52,7 +52,8 @@
 #define STOP_FLUSH_MS 1000
 #define ACCEPT_BATCH 16
 #define ACCEPT_PAUSE_MS 100
-/* nghttp2 1.52 predates its own stream-reset rate limit (CVE-2023-44487, fixed in 1.57). */
+/* Rapid reset (CVE-2023-44487): upstream nghttp2 limits stream resets from 1.57 and Debian
+ * backported that to 1.52.0-1+deb12u1; this cheap guard covers an unpatched 1.52 too. */
 #define RST_WINDOW_MS 10000
 #define RST_MAX 1000
 
@@ -411,6 +412,11 @@ static void call_request_done(struct grpc_call *call)
 	}
 	if (s->stopping) {
 		call_fail(call, GRPC_STATUS_UNAVAILABLE, "server is shutting down");
+		return;
+	}
+	if (call->deadline_ms && now_ms() >= call->deadline_ms) {
+		call_fail(call, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded");
+		call->cancelled = true;
 		return;
 	}
 	if (s->n_held >= s->max_held) {
@@ -869,9 +875,9 @@ static void server_accept(struct grpc_server *s)
 		if (s->n_conns >= s->max_connections) {
 			now = now_ms();
 			if (now - s->last_reject_log_ms >= 1000) {
-				log_warning("grpc: rejecting connection from pid %d uid %u: %u "
-					    "connections open (limit)%s",
-					    (int)cred.pid, (unsigned)cred.uid, s->n_conns,
+				log_warning("grpc: rejecting connection from pid %d uid %u: "
+					    "connection limit %u reached%s",
+					    (int)cred.pid, (unsigned)cred.uid, s->max_connections,
 					    s->rejects_suppressed ? ", earlier rejections suppressed"
 								  : "");
 				s->last_reject_log_ms = now;

@@ -31,6 +31,7 @@ CREATE TABLE programs (
 	kernel_type INTEGER NOT NULL,
 	path TEXT,
 	attach_fn TEXT,
+	section TEXT,
 	pin_path TEXT,
 	map_pin_path TEXT,
 	map_owner_id INTEGER NOT NULL DEFAULT 0,

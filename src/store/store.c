@@ -52,6 +52,7 @@ static const char *const migrations[] = {
 	"	kernel_type INTEGER NOT NULL,\n"
 	"	path TEXT,\n"
 	"	attach_fn TEXT,\n"
+	"	section TEXT,\n"
 	"	pin_path TEXT,\n"
 	"	map_pin_path TEXT,\n"
 	"	map_owner_id INTEGER NOT NULL DEFAULT 0,\n"
@@ -331,6 +332,7 @@ void program_record__clear(struct program_record *p)
 	free(p->name);
 	free(p->path);
 	free(p->attach_fn);
+	free(p->section);
 	free(p->pin_path);
 	free(p->map_pin_path);
 	free(p->uuid);
@@ -739,7 +741,7 @@ static int pairs_load(struct store *s, const char *sql, uint32_t owner, bool blo
 
 #define PROGRAM_COLUMNS                                                                            \
 	"id, name, type, kernel_type, path, attach_fn, pin_path, map_pin_path, map_owner_id, "     \
-	"owner_uid, uuid, created_usec"
+	"owner_uid, uuid, created_usec, section"
 
 static int program_read_row(struct store *s, sqlite3_stmt *st, struct program_record *p)
 {
@@ -753,7 +755,8 @@ static int program_read_row(struct store *s, sqlite3_stmt *st, struct program_re
 	p->created_usec = sqlite3_column_int64(st, 11);
 	r = column_str(st, 1, &p->name) ?: column_str(st, 4, &p->path)
 		?: column_str(st, 5, &p->attach_fn) ?: column_str(st, 6, &p->pin_path)
-		?: column_str(st, 7, &p->map_pin_path) ?: column_str(st, 10, &p->uuid);
+		?: column_str(st, 7, &p->map_pin_path) ?: column_str(st, 10, &p->uuid)
+		?: column_str(st, 12, &p->section);
 	if (r < 0)
 		return r;
 	r = pairs_load(s,
@@ -776,7 +779,7 @@ static int put_program_locked(struct store *s, const struct program_record *p)
 	r = store_prepare(s,
 			  "INSERT INTO programs (" PROGRAM_COLUMNS ") VALUES (:id, :name, :type, "
 			  ":kernel_type, :path, :attach_fn, :pin_path, :map_pin_path, "
-			  ":map_owner_id, :owner_uid, :uuid, :created_usec)",
+			  ":map_owner_id, :owner_uid, :uuid, :created_usec, :section)",
 			  &st);
 	if (r < 0)
 		return r;
@@ -787,7 +790,8 @@ static int put_program_locked(struct store *s, const struct program_record *p)
 		?: bind_str(st, ":map_pin_path", p->map_pin_path)
 		?: bind_int64(st, ":map_owner_id", p->map_owner_id)
 		?: bind_int64(st, ":owner_uid", p->owner_uid) ?: bind_str(st, ":uuid", p->uuid)
-		?: bind_int64(st, ":created_usec", p->created_usec) ?: step_done(st);
+		?: bind_int64(st, ":created_usec", p->created_usec)
+		?: bind_str(st, ":section", p->section) ?: step_done(st);
 	if (r < 0)
 		return r;
 	r = pairs_insert(s,

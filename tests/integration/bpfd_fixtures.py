@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bpfdtest  # noqa: E402
 
-__all__ = ["pytest_configure", "pytest_collection_modifyitems", "pytest_runtest_makereport", "build", "leaks",
+__all__ = ["pytest_configure", "pytest_collection_modifyitems", "pytest_sessionfinish", "pytest_runtest_makereport", "build", "leaks",
            "daemon_factory", "daemon", "netpair", "stubs"]
 
 
@@ -55,14 +55,27 @@ def build():
 
 
 @pytest.fixture(scope="session")
-def leaks():
+def leaks(request):
     """Session bookkeeping; at the end fails the run if anything the suite made is left."""
     tmp_root = tempfile.mkdtemp(prefix=f"bpfd-t{os.getpid()}-")
     tracker = bpfdtest.Leaks(tmp_root)
     yield tracker
     tracker.final_check()
     if tracker.problems:
-        pytest.fail("leak check: " + "; ".join(tracker.problems), pytrace=False)
+        request.config._bpfd_leak_problems = list(tracker.problems)
+        # Normally this teardown belongs to the last test and shows as its ERROR; after -x
+        # or a crash it runs from sessionfinish, where pytest_sessionfinish reports instead.
+        if not (request.session.shouldstop or request.session.shouldfail):
+            pytest.fail("leak check:\n  " + "\n  ".join(tracker.problems), pytrace=False)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    problems = getattr(session.config, "_bpfd_leak_problems", None)
+    if problems:
+        print("\nbpfd leak check failed:\n  " + "\n  ".join(problems), file=sys.stderr)
+        if session.exitstatus == 0:
+            session.exitstatus = 1
 
 
 @pytest.fixture

@@ -1165,6 +1165,60 @@ TEST(client_errors)
 		   -ENAMETOOLONG);
 }
 
+/* Nobody ever accepts on this socket: the client gives up after timeout + grace, and a
+ * deadline that is already over when the request arrives is answered at once. */
+TEST(client_timeout_and_expired_deadline)
+{
+	struct fixture *f = fixture_setup(NULL);
+	char path[160];
+	struct grpc_client *c = NULL;
+	struct grpc_result res = {};
+	uint64_t start;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/mute.sock", f->dir);
+	ASSERT_OK(grpc_listen_unix(path, &fd));
+	ASSERT_OK(grpc_client__connect(path, &c));
+	start = now_ms();
+	ASSERT_ERR(grpc_client__call(c, "/test.Echo/Echo", (const uint8_t *)"x", 1, 100, &res),
+		   -ETIMEDOUT);
+	ASSERT_TRUE(now_ms() - start >= 1000 && now_ms() - start < 3000);
+	ASSERT_TRUE(res.message == NULL && res.body == NULL); /* untouched on failure */
+	grpc_client__free(c);
+	close(fd);
+	unlink(path);
+
+	/* grpc-timeout 1 ms and a slow first byte: the server must not run the handler. */
+	{
+		struct raw *r = raw_open(f->sock);
+		static const uint8_t framed[] = "\0\0\0\0\x03" "100";
+		nghttp2_nv hdrs[] = {
+			{ (uint8_t *)":method", (uint8_t *)"POST", 7, 4, 0 },
+			{ (uint8_t *)":scheme", (uint8_t *)"http", 7, 4, 0 },
+			{ (uint8_t *)":path", (uint8_t *)"/test.Echo/Slow", 5, 15, 0 },
+			{ (uint8_t *)":authority", (uint8_t *)"localhost", 10, 9, 0 },
+			{ (uint8_t *)"content-type", (uint8_t *)"application/grpc", 12, 16, 0 },
+			{ (uint8_t *)"grpc-timeout", (uint8_t *)"1m", 12, 2, 0 },
+		};
+		struct raw_stream *st = &r->streams[r->n_streams++];
+		nghttp2_data_provider prd = { .source.ptr = st, .read_callback = raw_read_cb };
+
+		*st = (struct raw_stream){ .grpc_status = -1, .body = framed, .body_len = 8,
+					   .end_stream = false };
+		st->id = nghttp2_submit_request(r->session, NULL, hdrs, ELEMENTSOF(hdrs), &prd,
+						NULL);
+		raw_flush(r);
+		sleep_ms(50);
+		st->end_stream = true;
+		nghttp2_session_resume_data(r->session, st->id);
+		raw_wait(r, st);
+		ASSERT_INT_EQ(st->grpc_status, GRPC_STATUS_DEADLINE_EXCEEDED);
+		ASSERT_INT_EQ(ATOMIC_GET(n_slow_started), 0);
+		raw_free(r);
+	}
+	fixture_teardown(f);
+}
+
 TEST(server_rejects_non_listening_fd)
 {
 	struct grpc_server *s = NULL;

@@ -216,6 +216,7 @@ TEST(program_roundtrip)
 	/* The other extreme: every string set, no metadata, no global data. */
 	program_fill(&p, 43);
 	p.attach_fn = (char *)"do_unlinkat";
+	p.section = (char *)"fentry/do_unlinkat";
 	p.uuid = (char *)"b7a5c4a0-0000-4000-8000-000000000001";
 	p.metadata = NULL;
 	p.n_metadata = 0;
@@ -235,6 +236,7 @@ TEST(program_roundtrip)
 	ASSERT_INT_EQ(got.kernel_type, 6);
 	ASSERT_STR_EQ(got.path, "/usr/lib/bpf/xdp_pass.bpf.o");
 	ASSERT_NULL(got.attach_fn);
+	ASSERT_NULL(got.section);
 	ASSERT_STR_EQ(got.pin_path, "/run/bpfd/fs/prog_42");
 	ASSERT_STR_EQ(got.map_pin_path, "/run/bpfd/fs/maps/42");
 	ASSERT_INT_EQ(got.map_owner_id, 7);
@@ -253,6 +255,7 @@ TEST(program_roundtrip)
 
 	ASSERT_OK(store__get_program(s, 43, &got2));
 	ASSERT_STR_EQ(got2.attach_fn, "do_unlinkat");
+	ASSERT_STR_EQ(got2.section, "fentry/do_unlinkat");
 	ASSERT_STR_EQ(got2.uuid, "b7a5c4a0-0000-4000-8000-000000000001");
 	ASSERT_INT_EQ(got2.created_usec, -1);
 	ASSERT_INT_EQ(got2.n_metadata, 0);
