@@ -266,7 +266,9 @@ int loader__open(const struct load_spec *spec, struct loader **ret, struct error
 	l->owner_uid = spec->owner_uid;
 
 	base = strrchr(spec->path, '/') + 1;
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = base);
+	/* bpfd loads with its own capabilities: a BPF token (delegation to user namespaces)
+	 * would only cost a failing syscall at load. "" tells libbpf not to try. */
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = base, .bpf_token_path = "");
 	l->obj = bpf_object__open_mem(buf, len, &opts);
 	if (!l->obj) {
 		r = -errno;

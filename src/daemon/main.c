@@ -139,7 +139,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	len = strlen(buf);
 	if (len && buf[len - 1] == '\n')
 		buf[len - 1] = 0;
-	log_debug("libbpf: %s", buf);
+	/* libbpf starts its own lines with "libbpf: ". */
+	log_debug("%s", buf);
 	return 0;
 }
 
