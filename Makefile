@@ -24,6 +24,10 @@ run: build
 check: deps
 	bash scripts/check.sh $(BUILD) $(BUILD_ASAN)
 
+# The VM tier alone: Debian kernels under qemu with lockdown modes (tests/vm/README.md).
+check-vm: build
+	bash tests/vm/matrix $(BUILD)
+
 install: build
 	meson install -C $(BUILD)
 

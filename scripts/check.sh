@@ -56,5 +56,22 @@ fi
 
 run_suite "$build" integration
 
+# The VM tier prints its own "vm: N passed, N failed, N skipped" line (or a SKIP line when
+# qemu cannot run here) and exits non-zero on any failure inside a VM.
+if [ -x tests/vm/matrix ]; then
+	vm_out=$(mktemp)
+	bash tests/vm/matrix "$build" 2>&1 | tee "$vm_out"
+	vm_rc=${PIPESTATUS[0]}
+	read -r vp vf vs < <(sed -n 's/^vm: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped.*/\1 \2 \3/p' "$vm_out" | tail -1)
+	passed=$((passed + ${vp:-0}))
+	failed=$((failed + ${vf:-0}))
+	skipped=$((skipped + ${vs:-0}))
+	if [ "$vm_rc" -ne 0 ] && [ "${vf:-0}" -eq 0 ]; then
+		echo "check: the VM tier failed (exit $vm_rc)"
+		failed=$((failed + 1))
+	fi
+	rm -f "$vm_out"
+fi
+
 echo "check: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

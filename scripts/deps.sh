@@ -19,6 +19,8 @@ PKGS=(
 	iproute2 iputils-ping bpftool sqlite3 libcap2-bin util-linux
 	python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc python3-pytest
 	systemd
+	# VM tier (tests/vm): boots Debian kernels under qemu TCG with a busybox initramfs
+	qemu-system-x86 busybox-static cpio
 )
 # libbpf >= 1.4 and UAPI headers that know TCX (linux/bpf.h of 6.6+)
 BACKPORTS_PKGS=(libbpf-dev libbpf1 linux-libc-dev)

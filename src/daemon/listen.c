@@ -62,7 +62,7 @@ int listen_socket_open(const char *path, gid_t gid, int *ret_fd)
 		return log_error_errno(errno, "socket(AF_UNIX): %m");
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return log_error_errno(errno, "cannot bind %s: %m", path);
-	if (chmod(path, 0660) < 0 || (gid != (gid_t)-1 && chown(path, 0, gid) < 0))
+	if (chmod(path, 0660) < 0 || (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0))
 		return log_error_errno(errno, "cannot set mode and group of %s: %m", path);
 	if (listen(fd, 128) < 0)
 		return log_error_errno(errno, "listen on %s: %m", path);

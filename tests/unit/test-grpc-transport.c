@@ -855,7 +855,8 @@ TEST(max_connections_respected)
 	/* The third is accepted and closed at once. */
 	c = connect_client(f);
 	res = (struct grpc_result){};
-	ASSERT_ERR(grpc_client__call(c, "/test.Echo/Echo", (const uint8_t *)"c", 1, 2000, &res), -ECONNRESET);
+	ASSERT_ERR(grpc_client__call(c, "/test.Echo/Echo", (const uint8_t *)"c", 1, 2000, &res),
+		   -ECONNRESET);
 	grpc_client__free(c);
 
 	/* A slot freed is a slot available. */
