@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "access.h"
 #include "error.h"
 #include "store.h"
 
@@ -72,6 +73,8 @@ struct load_spec {
 	uint32_t map_owner_id; /* 0: the new programs own their maps */
 	const char *uuid;      /* may be NULL */
 	uid_t owner_uid;
+	/* When set, path is opened only if this caller could read it (access.h). */
+	const struct caller_cred *caller;
 };
 
 /* An opened, validated, not yet loaded object. */

@@ -65,22 +65,37 @@ static int kv_copy(const struct kv_pair *src, size_t n, struct kv_pair **ret)
 	return 0;
 }
 
-static int read_bytecode(const char *path, void **ret_buf, size_t *ret_len, struct error *err)
+static int read_bytecode(const char *path, const struct caller_cred *caller, void **ret_buf,
+			 size_t *ret_len, struct error *err)
 {
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ char *buf = NULL;
+	char where[4096] = "";
 	struct stat st;
 	size_t off = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (caller) {
+		fd = open_as_caller(path, caller, where, sizeof(where));
+	} else {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fd < 0)
+			fd = negative_errno();
+	}
 	if (fd < 0) {
-		int r = negative_errno();
+		int r = fd;
 
 		if (r == -ENOENT || r == -ENOTDIR)
 			return error_set(err, -ENOENT, "bytecode file %s: No such file", path);
+		if (r == -EACCES && caller)
+			return error_set(err, -EACCES,
+					 "bytecode file %s: uid %u may not read it (refused at %s)",
+					 path, (unsigned)caller->uid, where[0] ? where : path);
 		if (r == -EACCES || r == -EPERM)
-			return error_set(err, -EACCES, "bytecode file %s: not readable by bpfd: %s",
-					 path, strerror(-r));
+			/* The caller may, bpfd may not: a setup problem, not the caller's. */
+			return error_set(err, -EPERM,
+					 "bytecode file %s: bpfd itself cannot read it%s%s: %s; make it "
+					 "readable by the bpfd user",
+					 path, where[0] ? " at " : "", where, strerror(EACCES));
 		return error_set(err, -EINVAL, "bytecode file %s: %s", path, strerror(-r));
 	}
 	if (fstat(fd, &st) < 0)
@@ -246,7 +261,7 @@ int loader__open(const struct load_spec *spec, struct loader **ret, struct error
 						 p->name);
 	}
 
-	r = read_bytecode(spec->path, &buf, &len, err);
+	r = read_bytecode(spec->path, spec->caller, &buf, &len, err);
 	if (r < 0)
 		return r;
 

@@ -7,6 +7,7 @@
  * The main thread runs typed operations from the worker queue and handles signals.
  */
 #include <getopt.h>
+#include <linux/capability.h>
 #include <grp.h>
 #include <poll.h>
 #include <pthread.h>
@@ -31,6 +32,7 @@ struct options {
 	const char *socket;
 	const char *state_dir;
 	const char *bpffs;
+	const char *group;
 	unsigned max_connections;
 };
 
@@ -45,6 +47,8 @@ static const struct option_doc {
 	  "directory of state.db (default /run/bpfd)" },
 	{ { "bpffs", required_argument, NULL, 'b' }, "DIR",
 	  "bpffs mount owned by bpfd, mounted if needed (default /run/bpfd/fs)" },
+	{ { "group", required_argument, NULL, 'g' }, "GROUP",
+	  "group (name or number) of the socket and map pins (default bpfd, if it exists)" },
 	{ { "max-connections", required_argument, NULL, 'c' }, "N",
 	  "concurrent client connections (default 64)" },
 	{ { "log-level", required_argument, NULL, 'l' }, "LEVEL",
@@ -85,6 +89,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'b':
 			o->bpffs = optarg;
+			break;
+		case 'g':
+			o->group = optarg;
 			break;
 		case 'c': {
 			char *end;
@@ -165,11 +172,29 @@ static void *request_thread(void *arg)
 	return NULL;
 }
 
-static gid_t bpfd_group(void)
+/* The clients' group. The default "bpfd" may be missing (not installed yet): then only root
+ * can connect. A group given explicitly must exist (or be a number). */
+static int resolve_group(const char *name, bool explicit, gid_t *ret)
 {
-	struct group *g = getgrnam("bpfd");
+	struct group *g = getgrnam(name);
+	char *end;
+	unsigned long v;
 
-	return g ? g->gr_gid : (gid_t)-1;
+	if (g) {
+		*ret = g->gr_gid;
+		return 0;
+	}
+	v = strtoul(name, &end, 10);
+	if (*name && !*end && v < (gid_t)-1) {
+		*ret = (gid_t)v;
+		return 0;
+	}
+	if (explicit)
+		return log_error_errno(-ENOENT, "--group: no group '%s'", name);
+	log_warning("Group '%s' does not exist: the socket and map pins stay root's group, so "
+		    "only root can use bpfd", name);
+	*ret = (gid_t)-1;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -190,13 +215,16 @@ int main(int argc, char **argv)
 	pthread_t thread;
 	sigset_t mask;
 	int listen_fd = -1, sfd = -1, r;
-	gid_t gid;
+	gid_t gid = (gid_t)-1;
 
 	r = parse_options(argc, argv, &o);
 	if (r <= 0)
 		return r < 0 ? 2 : 0;
 	libbpf_set_print(libbpf_print);
-	gid = bpfd_group();
+	if (resolve_group(o.group ? o.group : "bpfd", o.group != NULL, &gid) < 0)
+		return 2;
+	if (caps_self_check() < 0)
+		return 1;
 
 	/* Every thread inherits this mask; only the main thread takes signals, via signalfd. */
 	sigemptyset(&mask);
@@ -239,6 +267,10 @@ int main(int argc, char **argv)
 		log_error_errno(r, "Cannot start the request thread: %m");
 		goto out;
 	}
+	/* CAP_SETPCAP served the request thread's bounding-set drop; nothing else needs it. */
+	r = caps_drop_one(CAP_SETPCAP);
+	if (r < 0)
+		log_warning_errno(r, "Cannot drop CAP_SETPCAP: %m");
 	sd_notify(0, "READY=1\nSTATUS=Serving");
 	log_info("bpfd %s ready", BPFD_VERSION);
 

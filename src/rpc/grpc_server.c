@@ -692,6 +692,19 @@ static void conn_close(struct conn *c)
 	free(c);
 }
 
+/* The peer's supplementary groups at connect time (Linux 4.13+); none when unknown. */
+static void peer_read_groups(int fd, struct grpc_peer *peer)
+{
+	gid_t groups[GRPC_PEER_GROUPS_MAX * 4];
+	socklen_t len = sizeof(groups);
+
+	/* ERANGE (more groups than fit) leaves the buffer unwritten: no groups then. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return;
+	peer->n_groups = MIN((size_t)len / sizeof(gid_t), (size_t)GRPC_PEER_GROUPS_MAX);
+	memcpy(peer->groups, groups, peer->n_groups * sizeof(gid_t));
+}
+
 static int conn_new(struct grpc_server *s, int fd, const struct ucred *cred)
 {
 	nghttp2_settings_entry settings[] = {
@@ -708,6 +721,7 @@ static int conn_new(struct grpc_server *s, int fd, const struct ucred *cred)
 	c->server = s;
 	c->fd = fd;
 	c->peer = (struct grpc_peer){ .pid = cred->pid, .uid = cred->uid, .gid = cred->gid };
+	peer_read_groups(fd, &c->peer);
 	c->accepted_ms = c->last_activity_ms = c->rst_window_ms = now_ms();
 
 	r = nghttp2_session_server_new2(&c->session, s->callbacks, c, s->option);

@@ -88,11 +88,17 @@ int grpc_server__post(struct grpc_server *s, void (*fn)(void *arg), void *arg);
  * Frees the calls handlers never replied to. Accepts NULL. */
 void grpc_server__free(struct grpc_server *s);
 
-/* Credentials of the peer (SO_PEERCRED, read once at accept). */
+#define GRPC_PEER_GROUPS_MAX 64
+
+/* Credentials of the peer (SO_PEERCRED and SO_PEERGROUPS, read once at accept). Callers
+ * with more supplementary groups than GRPC_PEER_GROUPS_MAX keep the first ones only, which
+ * can only deny access, never grant it. */
 struct grpc_peer {
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
+	size_t n_groups;
+	gid_t groups[GRPC_PEER_GROUPS_MAX];
 };
 const struct grpc_peer *grpc_call__peer(const struct grpc_call *call);
 const char *grpc_call__path(const struct grpc_call *call);

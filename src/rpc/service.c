@@ -196,6 +196,7 @@ static void handle_load(struct grpc_call *call, const uint8_t *msg, size_t len, 
 	struct load_program_spec *progs;
 	struct kv_pair *global;
 	struct load_spec spec = {};
+	struct caller_cred cred;
 
 	if (!op || !op_unpack(op, &bpfman__v1__load_request__descriptor, msg, len))
 		return;
@@ -240,10 +241,13 @@ static void handle_load(struct grpc_call *call, const uint8_t *msg, size_t len, 
 	spec.map_owner_id = req->has_map_owner_id ? req->map_owner_id : 0;
 	spec.uuid = req->uuid;
 	spec.owner_uid = op->peer.uid;
+	cred = (struct caller_cred){ .uid = op->peer.uid, .gid = op->peer.gid,
+				     .groups = op->peer.groups, .n_groups = op->peer.n_groups };
+	spec.caller = &cred;
 
-	log_info("Load of %s (%zu program%s) requested by uid %u pid %d", spec.path,
+	log_info("Load of %s (%zu program%s) requested by uid %u gid %u pid %d", spec.path,
 		 spec.n_programs, spec.n_programs == 1 ? "" : "s", (unsigned)op->peer.uid,
-		 (int)op->peer.pid);
+		 (unsigned)op->peer.gid, (int)op->peer.pid);
 	if (loader__open(&spec, &op->loader, &op->err) < 0)
 		return op_reject(op);
 	op_submit(op);
@@ -270,8 +274,8 @@ static void handle_unload(struct grpc_call *call, const uint8_t *msg, size_t len
 	if (!op || !op_unpack(op, &bpfman__v1__unload_request__descriptor, msg, len))
 		return;
 	op->id = ((const Bpfman__V1__UnloadRequest *)op->req)->id;
-	log_info("Unload of program %u requested by uid %u pid %d", op->id, (unsigned)op->peer.uid,
-		 (int)op->peer.pid);
+	log_info("Unload of program %u requested by uid %u gid %u pid %d", op->id,
+		 (unsigned)op->peer.uid, (unsigned)op->peer.gid, (int)op->peer.pid);
 	op_submit(op);
 }
 
@@ -305,9 +309,9 @@ static void handle_attach(struct grpc_call *call, const uint8_t *msg, size_t len
 	if (attach_info_from_pb(&op->arena, req->attach, &op->attach, &op->err) < 0)
 		return op_reject(op);
 	op->attach.owner_uid = op->peer.uid;
-	log_info("Attach of program %u as %s requested by uid %u pid %d", op->id,
+	log_info("Attach of program %u as %s requested by uid %u gid %u pid %d", op->id,
 		 bpfd_prog_type_to_string(op->attach.type), (unsigned)op->peer.uid,
-		 (int)op->peer.pid);
+		 (unsigned)op->peer.gid, (int)op->peer.pid);
 	op_submit(op);
 }
 
@@ -327,8 +331,8 @@ static void handle_detach(struct grpc_call *call, const uint8_t *msg, size_t len
 	if (!op || !op_unpack(op, &bpfman__v1__detach_request__descriptor, msg, len))
 		return;
 	op->id = ((const Bpfman__V1__DetachRequest *)op->req)->link_id;
-	log_info("Detach of link %u requested by uid %u pid %d", op->id, (unsigned)op->peer.uid,
-		 (int)op->peer.pid);
+	log_info("Detach of link %u requested by uid %u gid %u pid %d", op->id,
+		 (unsigned)op->peer.uid, (unsigned)op->peer.gid, (int)op->peer.pid);
 	op_submit(op);
 }
 
