@@ -436,13 +436,19 @@ class Daemon:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+# Files the kernel itself puts at the root of every bpffs mount (CONFIG_BPF_PRELOAD iterators).
+BPFFS_PRELOAD_FILES = {"maps.debug", "progs.debug"}
+
+
 def pinned_files(bpffs):
-    """Non-directory entries of a bpffs tree (pins)."""
+    """Pins in a bpffs tree: every non-directory entry but the kernel's own preload files."""
     found = []
     if not os.path.isdir(bpffs):
         return found
-    for dirpath, _dirs, files in os.walk(bpffs):
-        found += [os.path.join(dirpath, f) for f in files]
+    root = os.path.realpath(str(bpffs))
+    for dirpath, _dirs, files in os.walk(root):
+        found += [os.path.join(dirpath, f) for f in files
+                  if not (dirpath == root and f in BPFFS_PRELOAD_FILES)]
     return sorted(found)
 
 

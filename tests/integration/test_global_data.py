@@ -28,6 +28,8 @@ def test_global_data_default_increment_is_one(daemon, netpair, build):
 def test_global_data_drop(daemon, netpair, build):
     (prog,) = daemon.load(build.bpf("global_data"), "xdp:xdp_global",
                           global_data={"drop": u32_le(1)})
+    # Resolve ARP first: with ARP dropped too, the ping would never send an echo request.
+    assert netpair.ping(1) == 1
     daemon.attach(prog_id(prog), "xdp", "--iface", netpair.host_if)
     assert netpair.ping(3, wait=0.5) == 0, "drop=1 must drop every packet"
     assert map_u64(f"{info(prog)['map_pin_path']}/gd_counter") >= 3

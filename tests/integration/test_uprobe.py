@@ -1,6 +1,7 @@
 """uprobe and uretprobe on bpfd_test_target() of tests/fixtures/uprobe_target: both count
 exactly the N calls the fixture makes."""
 
+import os
 import subprocess
 
 from bpfdtest import info, map_u64, prog_id, run
@@ -55,3 +56,14 @@ def test_uprobe_pid_filter(daemon, build):
             proc.kill()
             proc.wait()
     assert map_u64(f"{maps}/uprobe_calls") == 11, "only the filtered pid's 11 calls count"
+
+
+def test_uprobe_library_name_target(daemon, build):
+    """target may be a library name: "libc" resolves to the C library's path; with --pid this
+    process's getppid() calls (through libc, as os.getppid makes them) count exactly."""
+    progs, maps = load_uprobes(daemon, build)
+    daemon.attach(prog_id(progs["uprobe_count"]), "uprobe", "--target", "libc",
+                  "--fn-name", "getppid", "--pid", str(os.getpid()))
+    for _ in range(13):
+        os.getppid()
+    assert map_u64(f"{maps}/uprobe_calls") == 13, "13 getppid() calls through libc"
