@@ -20,23 +20,21 @@ setup() { # dir [meson options...]
 	ninja -C "$dir"
 }
 
-# Adds meson's own counts for one run to the totals.
+# Runs one meson suite and adds its individual test cases to the totals.
 run_suite() { # dir suite
-	local dir=$1 suite=$2 out
-	out=$(mktemp)
-	meson test -C "$dir" --suite "$suite" --print-errorlogs 2>&1 | tee "$out"
-	local ok fail skip
-	ok=$(awk '/^Ok:/ {print $2}' "$out")
-	fail=$(awk '/^Fail:/ {print $2}' "$out")
-	skip=$(awk '/^Skipped:/ {print $2}' "$out")
-	passed=$((passed + ${ok:-0}))
-	failed=$((failed + ${fail:-0}))
-	skipped=$((skipped + ${skip:-0}))
-	if [ -z "$ok" ]; then
+	local dir=$1 suite=$2 log=$1/meson-logs/testlog.json p f s
+	rm -f "$log"
+	meson test -C "$dir" --suite "$suite" --print-errorlogs
+	if [ ! -s "$log" ]; then
 		echo "check: meson test for suite '$suite' in $dir did not run" >&2
 		failed=$((failed + 1))
+		return
 	fi
-	rm -f "$out"
+	read -r p f s < <(/usr/bin/python3 scripts/count-tests.py "$log")
+	echo "check: suite $suite in $dir: $p passed, $f failed, $s skipped"
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
 }
 
 if ! setup "$build"; then
