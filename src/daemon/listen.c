@@ -5,10 +5,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <systemd/sd-daemon.h>
 
 #include "log.h"
 #include "macro.h"
+#include "sd_protocol.h"
 
 static int mkdir_parent(const char *path)
 {
@@ -33,17 +33,23 @@ int listen_socket_open(const char *path, gid_t gid, int *ret_fd)
 	struct stat st;
 	int n, r;
 
-	n = sd_listen_fds(1);
-	if (n > 1)
+	n = sd_protocol_listen_fds();
+	if (n < 0 || n > 1)
 		return log_error_errno(-EINVAL, "systemd passed %d sockets, expected one", n);
 	if (n == 1) {
-		r = sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0);
-		if (r <= 0)
-			return log_error_errno(r < 0 ? r : -EINVAL,
-					       "the socket systemd passed is not a listening unix "
-					       "stream socket");
+		int fd0 = SD_PROTOCOL_LISTEN_FDS_START, type = 0, listening = 0;
+		socklen_t l1 = sizeof(type), l2 = sizeof(listening);
+		struct sockaddr_un peer = {};
+		socklen_t l3 = sizeof(peer);
+
+		if (getsockopt(fd0, SOL_SOCKET, SO_TYPE, &type, &l1) < 0 ||
+		    getsockopt(fd0, SOL_SOCKET, SO_ACCEPTCONN, &listening, &l2) < 0 ||
+		    getsockname(fd0, (struct sockaddr *)&peer, &l3) < 0 ||
+		    peer.sun_family != AF_UNIX || type != SOCK_STREAM || !listening)
+			return log_error_errno(-EINVAL, "the socket systemd passed is not a "
+							"listening unix stream socket");
 		log_info("Serving on the socket passed by systemd");
-		*ret_fd = SD_LISTEN_FDS_START;
+		*ret_fd = fd0;
 		return 0;
 	}
 

@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
-#include <systemd/sd-daemon.h>
 
 #include <bpf/libbpf.h>
 
@@ -25,6 +24,8 @@
 #include "grpc_server.h"
 #include "listen.h"
 #include "log.h"
+#include "memory.h"
+#include "sd_protocol.h"
 #include "service.h"
 #include "worker.h"
 
@@ -176,9 +177,19 @@ static void *request_thread(void *arg)
  * can connect. A group given explicitly must exist (or be a number). */
 static int resolve_group(const char *name, bool explicit, gid_t *ret)
 {
-	struct group *g = getgrnam(name);
+	struct group *g = NULL;
 	char *end;
 	unsigned long v;
+	FILE *f;
+
+	/* /etc/group only: sysusers.d puts bpfd's group there, and NSS would load modules (such
+	 * as libnss_systemd) that stay resident for the daemon's lifetime. Other groups can be
+	 * given by number. */
+	f = fopen("/etc/group", "re");
+	while (f && (g = fgetgrent(f)) && !streq(g->gr_name, name))
+		;
+	if (f)
+		fclose(f);
 
 	if (g) {
 		*ret = g->gr_gid;
@@ -217,6 +228,7 @@ int main(int argc, char **argv)
 	int listen_fd = -1, sfd = -1, r;
 	gid_t gid = (gid_t)-1;
 
+	memory_no_fault_around();
 	r = parse_options(argc, argv, &o);
 	if (r <= 0)
 		return r < 0 ? 2 : 0;
@@ -271,7 +283,7 @@ int main(int argc, char **argv)
 	r = caps_drop_one(CAP_SETPCAP);
 	if (r < 0)
 		log_warning_errno(r, "Cannot drop CAP_SETPCAP: %m");
-	sd_notify(0, "READY=1\nSTATUS=Serving");
+	sd_protocol_notify("READY=1\nSTATUS=Serving");
 	log_info("bpfd %s ready", BPFD_VERSION);
 
 	for (;;) {
@@ -295,7 +307,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	sd_notify(0, "STOPPING=1");
+	sd_protocol_notify("STOPPING=1");
 	grpc_server__stop(server);
 	pthread_join(thread, NULL);
 	worker__shutdown(worker);

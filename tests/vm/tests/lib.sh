@@ -18,6 +18,8 @@ TARGET=/opt/bpfd/uprobe_target
 BPFFS=/run/bpfd/fs
 BPFD_LOG=/tmp/bpfd.log
 REASON_FILE=/tmp/vmtest.reason
+# iproute2's ip, by path: busybox sh would run its own (netns-less) ip applet for a bare "ip".
+IP=/opt/bpfd/ip
 
 # ---------------------------------------------------------------------------------------------
 # Results
@@ -215,6 +217,10 @@ map_u64() { # PIN → prints the u64 at key 0 (use as v=$(map_u64 P) || fail ...
 # ---------------------------------------------------------------------------------------------
 # Network: a veth pair, HOST_IF in the root namespace (where bpfd attaches), PEER_IF in netns NS
 
+ip() {
+	"$IP" "$@"
+}
+
 netpair() {
 	NS=vmt
 	HOST_IF=vh0
@@ -227,9 +233,9 @@ netpair() {
 	ip netns exec $NS sh -c "echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6"
 	ip addr add $HOST_ADDR/30 dev $HOST_IF || fail "ip addr add failed"
 	ip link set dev $HOST_IF up || fail "ip link set $HOST_IF up failed"
-	ip netns exec $NS ip addr add $PEER_ADDR/30 dev $PEER_IF || fail "ip addr add (netns) failed"
-	ip netns exec $NS ip link set dev $PEER_IF up || fail "ip link set $PEER_IF up failed"
-	ip netns exec $NS ip link set dev lo up
+	ip netns exec $NS $IP addr add $PEER_ADDR/30 dev $PEER_IF || fail "ip addr add (netns) failed"
+	ip netns exec $NS $IP link set dev $PEER_IF up || fail "ip link set $PEER_IF up failed"
+	ip netns exec $NS $IP link set dev lo up
 }
 
 # ping_from_ns COUNT [WAIT]: pings HOST_ADDR from NS, sets RECEIVED.

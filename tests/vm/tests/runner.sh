@@ -13,7 +13,7 @@ TESTS=${VM_TESTS:-$ALL_TESTS}
 LIMIT=${VM_TEST_TIMEOUT:-120}
 
 flatten() { # file → its first 1000 characters on one line
-	tr '\n\t\r' '   ' <"$1" 2>/dev/null | cut -c1-1000
+	tr '\n\t\r' '   ' <"$1" 2>/dev/null | sed 's/ *$//' | cut -c1-1000
 }
 
 result() { # name status reason seconds
