@@ -16,8 +16,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bpfdtest  # noqa: E402
 
-__all__ = ["pytest_configure", "pytest_collection_modifyitems", "pytest_sessionfinish", "pytest_runtest_makereport", "build", "leaks",
-           "daemon_factory", "daemon", "netpair", "stubs"]
+__all__ = ["pytest_configure", "pytest_collection_modifyitems", "pytest_sessionfinish",
+           "pytest_runtest_makereport", "build", "leaks",
+           "daemon_factory", "daemon", "netpair", "stubs", "files_dir"]
 
 
 def pytest_configure(config):
@@ -58,6 +59,9 @@ def build():
 def leaks(request):
     """Session bookkeeping; at the end fails the run if anything the suite made is left."""
     tmp_root = tempfile.mkdtemp(prefix=f"bpfd-t{os.getpid()}-")
+    # Searchable (not listable) by others: daemons running as the service user and clients
+    # running as test users must reach their own directories below it.
+    os.chmod(tmp_root, 0o711)
     tracker = bpfdtest.Leaks(tmp_root)
     yield tracker
     tracker.final_check()
@@ -83,9 +87,10 @@ def daemon_factory(build, leaks, request):
     """Makes private daemons (started), cleaned up after the test whatever happened."""
     made = []
 
-    def make(start=True):
+    def make(start=True, **kw):
         n = leaks.next_index()
-        d = bpfdtest.Daemon(build, leaks.tmp_root / f"d{n}", leaks, test=request.node.nodeid)
+        d = bpfdtest.Daemon(build, leaks.tmp_root / f"d{n}", leaks, test=request.node.nodeid,
+                            **kw)
         made.append(d)
         return d.start() if start else d
 
@@ -116,3 +121,12 @@ def netpair(leaks):
 def stubs(leaks):
     """Python gRPC stubs generated from tests/interop/bpfman_v1.proto: (pb2, pb2_grpc)."""
     return bpfdtest.generate_stubs(leaks.tmp_root / "stubs")
+
+
+@pytest.fixture
+def files_dir(leaks):
+    """A fresh directory for files a test hands to bpfd: under the suite's temp root, and
+    readable by the service user when bpfd runs as one (pytest's tmp_path is root-only)."""
+    d = leaks.tmp_root / f"files{leaks.next_index()}"
+    d.mkdir(mode=0o755)
+    return d

@@ -31,6 +31,47 @@ GRPC_PYTHON_PLUGIN = "/usr/bin/grpc_python_plugin"
 
 READY_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
+
+# Identities for least-privilege tests. Numeric on purpose: no /etc/passwd or /etc/group
+# entries are created on the test machine. SERVICE_* stand in for the unit's user and group
+# bpfd; MEMBER is a client in group bpfd; OUTSIDER is in no group of ours.
+SERVICE_UID = 64124
+BPFD_GID = 64123
+MEMBER_UID = 64125
+OUTSIDER_UID = 64126
+UNIT_FILE = REPO_ROOT / "packaging" / "bpfd.service.in"
+
+
+def service_user_mode():
+    """True when the whole suite should run bpfd as the service user (BPFD_TEST_AS_SERVICE_USER=1)."""
+    return os.environ.get("BPFD_TEST_AS_SERVICE_USER") == "1"
+
+
+def unit_capabilities():
+    """The capability names of AmbientCapabilities= in the unit, e.g. ["CAP_BPF", ...]."""
+    for line in UNIT_FILE.read_text().splitlines():
+        if line.startswith("AmbientCapabilities="):
+            return line.split("=", 1)[1].split()
+    raise RuntimeError(f"{UNIT_FILE} has no AmbientCapabilities= line")
+
+
+def setpriv_service_user():
+    """The setpriv prefix that starts a command as systemd would start bpfd.service: the
+    service user and group, no supplementary groups, and only the unit's capabilities as
+    inheritable, ambient and bounding sets."""
+    caps = ",".join("+" + c.lower().removeprefix("cap_") for c in unit_capabilities())
+    return ["setpriv", f"--reuid={SERVICE_UID}", f"--regid={BPFD_GID}", "--clear-groups",
+            f"--inh-caps=-all,{caps}", f"--ambient-caps=-all,{caps}",
+            f"--bounding-set=-all,{caps}", "--"]
+
+
+def setpriv_client(uid, groups=()):
+    """A prefix that runs a command as uid (its own gid) with the given supplementary groups
+    and no capabilities at all."""
+    grp = ",".join(str(g) for g in groups)
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}",
+            f"--groups={grp}" if grp else "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all", "--"]
 # A kernel program id no kernel hands out (ids are allocated cyclically from 1 upwards).
 UNKNOWN_ID = 4000000000
 
@@ -261,8 +302,9 @@ def expect_error(res, status, *words):
 class Daemon:
     """A private bpfd: its own socket, state dir and bpffs under `workdir`."""
 
-    def __init__(self, build, workdir, leaks, test="?"):
+    def __init__(self, build, workdir, leaks, test="?", as_service_user=None):
         self.build = build
+        self.as_service_user = service_user_mode() if as_service_user is None else as_service_user
         self.workdir = pathlib.Path(workdir)
         self.sock = self.workdir / "bpfd.sock"
         self.state_dir = self.workdir / "state"
@@ -282,9 +324,16 @@ class Daemon:
         log = open(self.log_path, "a")
         log.write(f"==== start {time.strftime('%H:%M:%S')}\n")
         log.flush()
+        argv = [str(self.build.bpfd), "--socket", str(self.sock), "--state-dir",
+                str(self.state_dir), "--bpffs", str(self.bpffs), "--log-level", "debug"]
+        if self.as_service_user:
+            # What bpfd.service gives it: its own directories, the unit's capabilities.
+            self.state_dir.mkdir(exist_ok=True)
+            for d in (self.workdir, self.state_dir):
+                os.chown(d, SERVICE_UID, BPFD_GID)
+            argv = setpriv_service_user() + argv + ["--group", str(BPFD_GID)]
         self.proc = subprocess.Popen(
-            [str(self.build.bpfd), "--socket", str(self.sock), "--state-dir", str(self.state_dir),
-             "--bpffs", str(self.bpffs), "--log-level", "debug"],
+            argv,
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, close_fds=True)
         log.close()
         self.leaks.daemons.append((self.proc, self.test))
@@ -331,8 +380,10 @@ class Daemon:
 
     # -- bpfctl --
 
-    def ctl(self, *args, json_out=True, timeout=60):
-        argv = [str(self.build.bpfctl), "--socket", str(self.sock)]
+    def ctl(self, *args, json_out=True, timeout=60, prefix=()):
+        """bpfctl against this daemon; prefix (e.g. setpriv_client(...)) runs it as someone
+        else."""
+        argv = [*prefix, str(self.build.bpfctl), "--socket", str(self.sock)]
         if json_out:
             argv.append("--json")
         argv += [str(a) for a in args]

@@ -14,15 +14,15 @@ def xdp_prog(daemon, build):
     return prog_id(prog)
 
 
-def test_missing_file(daemon, tmp_path):
-    path = tmp_path / "no-such-object.bpf.o"
+def test_missing_file(daemon, files_dir):
+    path = files_dir / "no-such-object.bpf.o"
     res = daemon.try_load(path, "xdp:xdp_count")
     expect_error(res, "NOT_FOUND", "no-such-object.bpf.o")
     assert daemon.serving()
 
 
-def test_not_an_elf(daemon, tmp_path):
-    path = tmp_path / "not-elf.bpf.o"
+def test_not_an_elf(daemon, files_dir):
+    path = files_dir / "not-elf.bpf.o"
     path.write_text("this is not an ELF object\n")
     res = daemon.try_load(path, "xdp:xdp_count")
     expect_error(res, "INVALID_ARGUMENT", "elf")
