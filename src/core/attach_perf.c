@@ -38,6 +38,11 @@ static int ensure_tracefs(struct error *err)
 
 	if (stat(TRACEFS "/events", &st) == 0)
 		return 0;
+	if (errno == EACCES)
+		/* Mounted, but its root-only directories are closed to bpfd. */
+		return error_set(err, -EPERM,
+				 "tracepoint attach: tracefs on " TRACEFS " is not readable by bpfd "
+				 "(EACCES): grant CAP_DAC_READ_SEARCH (see docs/capabilities.md)");
 	if (mount("tracefs", TRACEFS, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return error_set(err, errno == EPERM ? -EPERM : -EOPNOTSUPP,
 				 "tracepoint attach needs tracefs, and mounting it on " TRACEFS

@@ -7,6 +7,7 @@ Needs root; every test is skipped otherwise.
 """
 
 import os
+import pathlib
 import sys
 import tempfile
 
@@ -15,6 +16,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bpfdtest  # noqa: E402
+import capsrec  # noqa: E402
 
 __all__ = ["pytest_configure", "pytest_collection_modifyitems", "pytest_sessionfinish",
            "pytest_runtest_makereport", "build", "leaks",
@@ -63,14 +65,55 @@ def leaks(request):
     # running as test users must reach their own directories below it.
     os.chmod(tmp_root, 0o711)
     tracker = bpfdtest.Leaks(tmp_root)
+    recorder = capsrec.CapsRecorder()
+    if os.geteuid() == 0:
+        bpfdtest.ensure_tracefs()
+        recorder.start()
+    tracker.caps_recorder = recorder
     yield tracker
     tracker.final_check()
+    check_recorded_caps(recorder, tracker, request)
     if tracker.problems:
         request.config._bpfd_leak_problems = list(tracker.problems)
         # Normally this teardown belongs to the last test and shows as its ERROR; after -x
         # or a crash it runs from sessionfinish, where pytest_sessionfinish reports instead.
         if not (request.session.shouldstop or request.session.shouldfail):
             pytest.fail("leak check:\n  " + "\n  ".join(tracker.problems), pytrace=False)
+
+
+def check_recorded_caps(recorder, tracker, request):
+    """Writes what bpfd's threads asked for to <build>/caps-recorded-<mode>.json, and notes a
+    problem for any capability bpfd used that bpfd.service does not grant."""
+    caps = recorder.stop()
+    if caps is None:
+        print(f"capability recording skipped: {recorder.why_not or 'not root'}")
+        return
+    mode = "service-user" if bpfdtest.service_user_mode() else "root"
+    # Only a whole run (meson sets BPFD_CAPS_FULL_RUN) says what bpfd needs; a run of a few
+    # tests says nothing about the capabilities it did not exercise.
+    full_run = os.environ.get("BPFD_CAPS_FULL_RUN") == "1"
+    build_dir = os.environ.get("BPFD_BUILD_DIR")
+    if build_dir and full_run:
+        capsrec.write_report(pathlib.Path(build_dir) / f"caps-recorded-{mode}.json", mode, caps)
+    unit = set(bpfdtest.unit_capabilities())
+    for name, counts in sorted(caps.items()):
+        # As root every check succeeds, so "granted" is what bpfd exercised; as the service
+        # user a granted check outside the unit would mean the sandbox leaks.
+        if counts["granted"] and name not in unit and name not in capsrec.TOLERATED:
+            tracker.problem(f"bpfd used {name} ({counts['granted']} checks granted) but "
+                            f"bpfd.service does not grant it: add it to the unit and "
+                            f"docs/capabilities.md, or stop needing it")
+    # Every capability of the unit is justified: documented, and exercised by the suite or
+    # tied to a named kernel version in its row.
+    rows = capsrec.documented_rows()
+    for name in sorted(unit | set(capsrec.TOLERATED)):
+        if name not in rows:
+            tracker.problem(f"{name} has no row in docs/capabilities.md")
+        elif (full_run and mode == "root" and name in unit
+              and not caps.get(name, {}).get("granted")
+              and "Linux" not in rows[name]):
+            tracker.problem(f"{name} is in bpfd.service but the suite never exercised it and "
+                            f"docs/capabilities.md names no kernel version that needs it")
 
 
 @pytest.hookimpl(trylast=True)

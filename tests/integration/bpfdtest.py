@@ -42,6 +42,13 @@ OUTSIDER_UID = 64126
 UNIT_FILE = REPO_ROOT / "packaging" / "bpfd.service.in"
 
 
+def ensure_tracefs():
+    """tracefs on /sys/kernel/tracing, where bpfd itself would mount it for tracepoints."""
+    if not os.path.exists("/sys/kernel/tracing/events"):
+        run(["mount", "-t", "tracefs", "-o", "nosuid,nodev,noexec", "tracefs",
+             "/sys/kernel/tracing"])
+
+
 def service_user_mode():
     """True when the whole suite should run bpfd as the service user (BPFD_TEST_AS_SERVICE_USER=1)."""
     return os.environ.get("BPFD_TEST_AS_SERVICE_USER") == "1"
@@ -343,6 +350,9 @@ class Daemon:
                 raise RuntimeError(f"bpfd exited {self.proc.returncode} before serving:\n"
                                    f"{self.log_tail()}")
             if self.sock.exists() and self.ctl("list", json_out=False).rc == 0:
+                recorder = getattr(self.leaks, "caps_recorder", None)
+                if recorder:
+                    recorder.note_daemon(self.proc.pid)
                 return self
             time.sleep(0.05)
         raise RuntimeError(f"bpfd not serving on {self.sock} after {READY_TIMEOUT}s:\n"
