@@ -54,6 +54,14 @@ fi
 
 run_suite "$build" integration
 
+# Fuzzing the request decoding (tests/fuzz): replays the seed corpus, then 20 s of new inputs.
+fuzz_out=$(mktemp)
+bash tests/fuzz/run.sh "$build" 20 2>&1 | tee "$fuzz_out"
+read -r fp ff < <(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$fuzz_out" | tail -1)
+passed=$((passed + ${fp:-0}))
+failed=$((failed + ${ff:-1}))
+rm -f "$fuzz_out"
+
 # The VM tier prints its own "vm: N passed, N failed, N skipped" line (or a SKIP line when
 # qemu cannot run here) and exits non-zero on any failure inside a VM.
 if [ -x tests/vm/matrix ]; then

@@ -21,6 +21,8 @@ PKGS=(
 	systemd
 	# VM tier (tests/vm): boots Debian kernels under qemu TCG with a busybox initramfs
 	qemu-system-x86 busybox-static cpio
+	# libFuzzer and sanitizer runtimes for clang (tests/fuzz)
+	libclang-rt-14-dev
 )
 # libbpf >= 1.4 and UAPI headers that know TCX (linux/bpf.h of 6.6+)
 BACKPORTS_PKGS=(libbpf-dev libbpf1 linux-libc-dev)
