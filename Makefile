@@ -24,7 +24,7 @@ run: build
 check: deps
 	bash scripts/check.sh $(BUILD) $(BUILD_ASAN)
 
-# The VM tier alone: Debian kernels under qemu with lockdown modes (tests/vm/README.md).
+# The VM tier alone: Debian kernels under qemu with lockdown modes (docs/vm.md).
 check-vm: build
 	bash tests/vm/matrix $(BUILD)
 

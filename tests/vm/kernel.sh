@@ -39,9 +39,9 @@ vm_kernel_cached() { # series cache → newest complete cached dir
 
 vm_kernel_fetch() { # series cache
 	local series=$1 cache=$2 resolved name version dir tmp deb
-	mkdir -p "$cache/$series" || return 1
+	mkdir -p "$cache" || return 1
 	(
-		# One fetch at a time per series (the matrix may start boots in parallel).
+		# One fetch at a time (the matrix may start boots in parallel).
 		flock 9
 		resolved=$(vm_kernel_resolve "$series")
 		if [ -z "$resolved" ]; then
@@ -56,6 +56,7 @@ vm_kernel_fetch() { # series cache
 			echo "$dir"
 			exit 0
 		fi
+		mkdir -p "$cache/$series" || exit 1
 		tmp=$(mktemp -d "$cache/$series/.fetch.XXXXXX") || exit 1
 		trap 'rm -rf "$tmp"' EXIT
 		echo "vm: downloading $name $version" >&2
@@ -84,7 +85,7 @@ vm_kernel_fetch() { # series cache
 			[ "$old" = "$dir" ] || rm -rf "$old"
 		done
 		echo "$dir"
-	) 9>"$cache/$series/.lock"
+	) 9>"$cache/.lock"
 }
 
 # KVER of a cached kernel directory (the name of its only lib/modules/ entry).

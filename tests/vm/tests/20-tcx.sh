@@ -72,5 +72,5 @@ vmtest_tcx_missing() {
 	load tcx_order tcx:tcx_record
 	ctl attach "$ID" tcx --iface "$HOST_IF" --direction ingress --priority 10
 	expect_error FAILED_PRECONDITION tcx "6.6|kernel"
-	note "answer: $MSG"
+	info "bpfd answered FAILED_PRECONDITION: $MSG"
 }

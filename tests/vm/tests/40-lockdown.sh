@@ -8,11 +8,23 @@ vmtest_lockdown_kprobe() {
 	load kprobe_counter kprobe:kprobe_count
 	ctl attach "$ID" kprobe --fn-name do_unlinkat
 	expect_error FAILED_PRECONDITION lockdown confidentiality
+	info "bpfd answered FAILED_PRECONDITION: $MSG"
+}
+
+vmtest_lockdown_tracepoint() {
+	[ "$(lockdown)" = confidentiality ] ||
+		skip "lockdown=$(lockdown): tracefs is readable (tracepoint_counts checks it)"
+	note "tracefs holds: $(ls /sys/kernel/tracing | tr '\n' ' ')"
+	note "dmesg: $(dmesg | grep -i -e lockdown -e 'tracing disabled' | tail -n 3 | tr '\n' ' ')"
+	load tracepoint_counter tracepoint:tracepoint_count
+	ctl attach "$ID" tracepoint --tracepoint syscalls/sys_enter_getppid
+	expect_error FAILED_PRECONDITION lockdown confidentiality
+	info "bpfd answered FAILED_PRECONDITION: $MSG"
 }
 
 vmtest_lockdown_probe_read() {
 	if [ "$(lockdown)" = confidentiality ]; then
-		ctl load file --path "$BPF/lockdown_probe_read.bpf.o" --programs tracepoint:probe_read_count
+		ctl load file --path "$BPF/probe_read_kernel.bpf.o" --programs tracepoint:probe_read_count
 		[ "$RC" = 1 ] || fail "a bpf_probe_read_kernel program loaded under confidentiality: $OUT"
 		status=$(jget error.status)
 		case $status in
@@ -20,9 +32,10 @@ vmtest_lockdown_probe_read() {
 		*) fail "expected FAILED_PRECONDITION, got ${status:-no status}: $(jget error.message)" ;;
 		esac
 		expect_error "$status" lockdown
+		info "bpfd answered $status: $MSG"
 		return 0
 	fi
-	load lockdown_probe_read tracepoint:probe_read_count
+	load probe_read_kernel tracepoint:probe_read_count
 	attach "$ID" tracepoint --tracepoint syscalls/sys_enter_getppid
 	vmhelper getppid 10
 	reads=$(map_u64 "$MAPS/reads_ok") || fail "reading reads_ok failed"

@@ -24,8 +24,11 @@ IP=/opt/bpfd/ip
 # ---------------------------------------------------------------------------------------------
 # Results
 
+# A reason fits on one result line: long ones keep their start and their end.
 fail() {
-	echo "$*" >"$REASON_FILE"
+	printf '%s\n' "$*" | tr '\n\t' '  ' |
+		awk '{ if (length($0) > 500) print substr($0, 1, 250) " … " substr($0, length($0) - 229); else print }' \
+			>"$REASON_FILE"
 	echo "FAIL: $*" >&2
 	exit 1
 }
@@ -38,6 +41,13 @@ skip() {
 
 note() {
 	echo "# $*" >&2
+}
+
+# info TEXT: shown on the host after the test's result line, as "VMINFO <test>: TEXT" (e.g. the
+# daemon's answer a test checked).
+info() {
+	echo "$*" >>/tmp/vmtest.info
+	note "$*"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ TESTS=${VM_TESTS:-$ALL_TESTS}
 LIMIT=${VM_TEST_TIMEOUT:-120}
 
 flatten() { # file → its first 1000 characters on one line
-	tr '\n\t\r' '   ' <"$1" 2>/dev/null | sed 's/ *$//' | cut -c1-1000
+	[ -f "$1" ] || return 0
+	tr '\n\t\r' '   ' <"$1" | sed 's/ *$//' | cut -c1-1000
 }
 
 result() { # name status reason seconds
@@ -60,7 +61,7 @@ vmhelper prog-ids | sort >/tmp/progs.before
 
 for t in $TESTS; do
 	log=/tmp/logs/$t.log
-	rm -f "$REASON_FILE"
+	rm -f "$REASON_FILE" /tmp/vmtest.info
 	start=$(cut -d. -f1 /proc/uptime)
 	# A fresh sh per test: `exit` in fail/skip ends that test only.
 	timeout "$LIMIT" sh -c ". /tests/lib.sh; for f in $(echo $TEST_FILES); do . \$f; done; vmtest_$t" \
@@ -79,6 +80,7 @@ for t in $TESTS; do
 		status=FAIL reason="$PROBLEMS"
 	fi
 	result "$t" "$status" "$reason" "$secs"
+	[ -f /tmp/vmtest.info ] && sed "s/^/VMINFO $t: /" /tmp/vmtest.info
 	if [ "$status" = FAIL ]; then
 		show_log "$t" "$log" 40
 		echo "=== bpfd log (tail)" >/tmp/bpfd.tail
