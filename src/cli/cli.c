@@ -281,7 +281,8 @@ static void print_entry(FILE *f, const char *prefix, const struct cli_verb *v, b
 static const char top_description[] =
 	"bpfctl asks bpfd to load, attach, list, detach and unload eBPF programs. It sends one "
 	"request to bpfd's unix socket and prints the answer; it never touches the kernel "
-	"itself, so it needs no privilege beyond access to the socket (group bpfd).";
+	"itself, so it needs no privilege beyond access to the socket (group bpfd). The "
+	"exceptions are 'doctor' and 'caps', which diagnose the machine they run on.";
 
 static const char top_hint[] =
 	"Run 'bpfctl VERB --help' or 'bpfctl help VERB' for a verb's arguments and options. "

@@ -12,6 +12,7 @@
 #include "bpfman.pb-c.h"
 #include "cli.h"
 #include "convert.h"
+#include "doctor_verbs.h"
 #include "grpc_status.h"
 #include "output.h"
 
@@ -912,6 +913,24 @@ const struct cli_verb cli_verbs[] = {
 	  .sub_metavar = "COMMAND",
 	  .description = "Links are bpfd's handles for attachments: stable ids that survive "
 			 "dispatcher rebuilds and bpfd restarts." },
+	{ .name = "doctor", .summary = "Explain why the kernel would refuse BPF here (or to bpfd)",
+	  .description = "Check everything that makes the kernel refuse BPF: kernel build and "
+			 "version, lockdown and its source, unprivileged_bpf_disabled, the "
+			 "capabilities of this process and of each of its threads, seccomp, "
+			 "security modules, user namespace, mounts, BTF, RLIMIT_MEMLOCK, "
+			 "perf_event_paranoid, the JIT, the systemd unit; then load a minimal "
+			 "program of each type in a forked child and tie each refusal to its "
+			 "most likely cause. Each check prints its evidence (the file or call and "
+			 "the value read), what it blocks and the remedy, grouped by verdict. "
+			 "Runs locally and needs no bpfd, as any user; --daemon asks bpfd to run "
+			 "the same checks with its credentials. --json prints a "
+			 "bpfd.v1.DoctorResponse. docs/doctor.md explains every check.",
+	  .options = cli_doctor_options, .args_size = sizeof(struct doctor_args),
+	  .run = cli_run_doctor },
+	{ .name = "caps", .summary = "Capability tools: per-thread sets, recording checks",
+	  .sub = cli_caps_verbs, .sub_metavar = "COMMAND",
+	  .description = "Look at capabilities on this machine: the sets of every thread of a "
+			 "process, and the capability checks a command really makes." },
 	{ .name = "version", .summary = "Show bpfctl's and bpfd's versions and kernel features",
 	  .description = "Show bpfctl's version, and bpfd's version, the kernel it runs on and "
 			 "the kernel features it detected.",

@@ -7,10 +7,13 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 
 #include "elf_sym.h"
 #include "internal.h"
+#include "lockdown.h"
 #include "log.h"
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -34,6 +37,7 @@ static int read_uint_file(const char *path, unsigned long *ret)
 /* tracefs is where tracepoint ids live; mount it at its standard place if nobody has. */
 static int ensure_tracefs(struct error *err)
 {
+	struct statfs sfs;
 	struct stat st;
 
 	if (stat(TRACEFS "/events", &st) == 0)
@@ -43,6 +47,22 @@ static int ensure_tracefs(struct error *err)
 		return error_set(err, -EPERM,
 				 "tracepoint attach: tracefs on " TRACEFS " is not readable by bpfd "
 				 "(EACCES): grant CAP_DAC_READ_SEARCH (see docs/capabilities.md)");
+	if (statfs(TRACEFS, &sfs) == 0 && sfs.f_type == TRACEFS_MAGIC) {
+		char buf[128];
+		const char *level = kernel_lockdown_level(buf, sizeof(buf));
+
+		/* Mounted and empty: the kernel registered no tracing at all. */
+		if (level && streq(level, "confidentiality"))
+			return error_set(err, -EPERM,
+					 "tracepoint attach refused: kernel lockdown=confidentiality "
+					 "keeps tracefs empty (measured: " TRACEFS " is mounted but has "
+					 "no events/); boot with lockdown=integrity or none; see bpfctl "
+					 "doctor");
+		return error_set(err, -EOPNOTSUPP,
+				 "tracepoint attach: tracefs on " TRACEFS " has no events/ directory "
+				 "(kernel without tracing, CONFIG_FTRACE/EVENT_TRACING off?); see "
+				 "bpfctl doctor");
+	}
 	if (mount("tracefs", TRACEFS, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return error_set(err, errno == EPERM ? -EPERM : -EOPNOTSUPP,
 				 "tracepoint attach needs tracefs, and mounting it on " TRACEFS

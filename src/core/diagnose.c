@@ -1,100 +1,53 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * A first answer to "why EPERM": what bpfd can measure cheaply at the moment of the refusal
- * (its own capabilities, the lockdown level, the sysctl) appended to the error. The full
- * diagnosis is `bpfctl doctor`.
+ * "No unexplained EPERM": when the kernel refuses a load or an attach, the error bpfd returns
+ * carries the doctor's one-line diagnosis of it (src/doctor/explain.c), e.g. "kprobe attach
+ * refused: kernel lockdown=confidentiality (set from the command line) blocks kprobes; see
+ * bpfctl doctor". The full report is `bpfctl doctor --daemon`.
+ *
+ * The facts are measured once, at the first refusal, on the privileged thread (whose
+ * capabilities are the ones that matter: /proc/thread-self), without live probes: the refusal
+ * being explained is the measurement. Nothing here logs; the caller logs the error once.
  */
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
+#include "doctor.h"
 #include "internal.h"
 
-#define CAP_NET_ADMIN_BIT 12
-#define CAP_SYS_ADMIN_BIT 21
-#define CAP_PERFMON_BIT 38
-#define CAP_BPF_BIT 39
+/* Privileged thread only, like every core function: no lock. */
+static struct doctor *facts;
 
-static int read_cap_eff(uint64_t *ret)
+static const struct doctor *diagnose_doctor(void)
 {
-	_cleanup_fclose_ FILE *f = fopen("/proc/thread-self/status", "re");
-	char line[256];
+	const struct doctor_env env = { .live = true };
 
-	if (!f)
-		return negative_errno();
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %" SCNx64, ret) == 1)
-			return 0;
-	return -ENOENT;
+	if (!facts && doctor__new(&env, &facts) < 0)
+		facts = NULL;
+	return facts;
 }
 
-/* "integrity" etc., or NULL when securityfs is not mounted. */
-static const char *lockdown_level(char *buf, size_t size)
+void diagnose_refusal(struct error *err, const char *what, bool load, int error, const char *log)
 {
-	_cleanup_fclose_ FILE *f = fopen("/sys/kernel/security/lockdown", "re");
-	char *open, *close;
+	const struct doctor *d = diagnose_doctor();
+	char type[32], line[1024];
 
-	if (!f || !fgets(buf, (int)size, f))
-		return NULL;
-	open = strchr(buf, '[');
-	close = open ? strchr(open, ']') : NULL;
-	if (!open || !close)
-		return NULL;
-	*close = 0;
-	return open + 1;
-}
-
-static bool is_trampoline(const char *what)
-{
-	return streq(what, "fentry") || streq(what, "fexit") || streq(what, "lsm");
+	if (!d) {
+		error_append(err, "see bpfctl doctor (no diagnosis: out of memory)");
+		return;
+	}
+	/* "kprobe do_sys_open" -> "kprobe": the hook's kind is the first word. */
+	snprintf(type, sizeof(type), "%.*s", (int)strcspn(what, " "), what);
+	doctor__explain(d, type, load ? DOCTOR_STAGE_LOAD : DOCTOR_STAGE_ATTACH, error, log, line,
+			sizeof(line));
+	error_append(err, "%s", line);
 }
 
 void diagnose_eperm(struct error *err, const char *what)
 {
-	char buf[128], missing[128] = "";
-	const char *lockdown = lockdown_level(buf, sizeof(buf));
-	uint64_t eff = 0;
+	/* The loader says "kernel refused to load ... with an empty verifier log"; every other
+	 * caller is an attach. */
+	bool load = strstr(err->message, "refused to load") != NULL;
+	const char *log = strstr(err->message, "an empty verifier log") ? "" : NULL;
 
-	if (read_cap_eff(&eff) == 0) {
-		static const struct {
-			int bit;
-			const char *name;
-		} caps[] = { { CAP_BPF_BIT, "CAP_BPF" },
-			     { CAP_PERFMON_BIT, "CAP_PERFMON" },
-			     { CAP_NET_ADMIN_BIT, "CAP_NET_ADMIN" },
-			     { CAP_SYS_ADMIN_BIT, "CAP_SYS_ADMIN" } };
-
-		for (size_t i = 0; i < ELEMENTSOF(caps); i++)
-			if (!(eff & (1ULL << caps[i].bit)))
-				snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
-					 "%s%s", missing[0] ? ", " : "", caps[i].name);
-	}
-	if (missing[0]) {
-		error_append(err, "bpfd lacks %s (measured: CapEff=%016llx of its privileged "
-				  "thread); grant it in the unit's AmbientCapabilities=",
-			     missing, (unsigned long long)eff);
-		return;
-	}
-	if (lockdown && streq(lockdown, "confidentiality")) {
-		error_append(err, "cause: kernel lockdown=confidentiality blocks %s (measured: "
-				  "/sys/kernel/security/lockdown); boot with lockdown=integrity "
-				  "or none; see bpfctl doctor",
-			     what);
-		return;
-	}
-	if (is_trampoline(what)) {
-		error_append(err,
-			     "cause: this kernel refuses trampoline-based programs (fentry, fexit, "
-			     "lsm, freplace) although bpfd holds CAP_BPF, CAP_PERFMON and "
-			     "CAP_SYS_ADMIN (measured) and lockdown is %s; the refusal comes "
-			     "from the kernel build or a security module, not from bpfd's "
-			     "privileges; use kprobes/tracepoints or another kernel; see bpfctl "
-			     "doctor",
-			     lockdown ? lockdown : "not readable (securityfs not mounted)");
-		return;
-	}
-	error_append(err, "bpfd holds CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and CAP_SYS_ADMIN "
-			  "(measured); lockdown is %s; a seccomp filter or security module may "
-			  "deny it; see bpfctl doctor",
-		     lockdown ? lockdown : "not readable (securityfs not mounted)");
+	diagnose_refusal(err, what, load, err->code ? err->code : -EPERM, log);
 }

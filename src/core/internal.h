@@ -80,5 +80,8 @@ void netns_leave(int saved_fd);
 /* libbpf's attach type for a bpfd type, for loading. */
 enum bpf_prog_type bpfd_prog_type_kernel(int type);
 
-/* A short verdict on why the kernel said EPERM to a load or attach: what was measured. */
+/* Appends the doctor's one-line cause of a refusal to err (diagnose.c): what is the program
+ * or hook type ("kprobe do_sys_open" is fine), error the negative errno, log the verifier
+ * log or NULL. diagnose_eperm() does the same for an EPERM already in err. */
+void diagnose_refusal(struct error *err, const char *what, bool load, int error, const char *log);
 void diagnose_eperm(struct error *err, const char *what);

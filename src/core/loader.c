@@ -14,6 +14,7 @@
 #include <bpf/btf.h>
 
 #include "internal.h"
+#include "lockdown.h"
 #include "log.h"
 
 /* Anything larger is not a BPF object anyone meant to send. */
@@ -360,6 +361,22 @@ static const char *log_tail(const char *log)
 	return *s ? s + 1 : log + len - VERIFIER_TAIL_MAX;
 }
 
+/* Under lockdown=confidentiality the kernel withholds the helpers that read kernel memory
+ * (bpf_probe_read*, LOCKDOWN_BPF_READ_KERNEL), and the verifier then calls them unknown. libbpf
+ * makes it murkier: its probe for bpf_probe_read_kernel fails too, so it rewrites the call to
+ * the old bpf_probe_read, and the log names a helper the program never called. */
+static bool lockdown_withheld_helper(const char *log)
+{
+	char buf[128];
+	const char *level;
+
+	if (!strstr(log, "bpf_probe_read") ||
+	    (!strstr(log, "unknown func") && !strstr(log, "cannot use helper")))
+		return false;
+	level = kernel_lockdown_level(buf, sizeof(buf));
+	return level && streq(level, "confidentiality");
+}
+
 static int load_error(struct loader *l, int r, struct error *err)
 {
 	for (size_t i = 0; i < l->n_progs; i++) {
@@ -372,6 +389,15 @@ static int load_error(struct loader *l, int r, struct error *err)
 		n = strlen(lp->log_buf);
 		while (n > 0 && lp->log_buf[n - 1] == '\n')
 			lp->log_buf[--n] = 0;
+		if ((r == -EACCES || r == -EINVAL) && n > 0 && lockdown_withheld_helper(lp->log_buf))
+			return error_set(err, -EPERM,
+					 "%s program '%s' cannot be loaded: kernel lockdown="
+					 "confidentiality withholds the helpers that read kernel memory "
+					 "(bpf_probe_read_kernel and friends; libbpf rewrote the call to "
+					 "bpf_probe_read after its own probe was refused, so the verifier "
+					 "names that one); boot with lockdown=integrity or none, see bpfctl "
+					 "doctor. Verifier: %s",
+					 type, lp->name, log_tail(lp->log_buf));
 		if ((r == -EACCES || r == -EINVAL) && n > 0)
 			return error_set(err, -EINVAL, "verifier rejected %s program '%s': %s",
 					 type, lp->name, log_tail(lp->log_buf));

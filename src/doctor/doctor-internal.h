@@ -113,7 +113,10 @@ struct facts {
 	bool probes_ran;
 	char probes_error[128];
 	struct doctor_probe probes[_DOCTOR_PROBE_MAX];
-	int seccomp_canary; /* 0 unknown; -EINVAL: bpf() reaches the kernel; -EPERM: filtered */
+	/* bpf() with an invalid command, in a child: 0 not measured; -EINVAL: bpf() reaches
+	 * the kernel; another errno: a filter returned it; canary_killed: a filter killed it. */
+	int seccomp_canary;
+	bool canary_killed;
 };
 
 struct doctor {
@@ -146,13 +149,28 @@ void facts_clear(struct facts *f);
 char config_value(const struct facts *f, const char *name);
 bool kernel_at_least(const struct facts *f, int maj, int min);
 
+/* checks_kernel.c: shared judgements. */
+const char *lockdown_level_name(enum lockdown_level l);
+/* "set by the kernel configuration", "set from the command line", "set by Secure Boot". */
+void lockdown_source(const struct facts *f, char *buf, size_t size);
+/* Would the examined thread pass bpf_capable() / perfmon_capable() on this kernel? */
+bool subject_bpf_capable(const struct facts *f);
+bool subject_perfmon_capable(const struct facts *f);
+bool memlock_too_small(const struct facts *f);
+
 /* live.c: things only a live run can measure. */
 /* Reads securityfs files (lockdown, lsm) by mounting securityfs in a private mount namespace
  * of a forked child (needs CAP_SYS_ADMIN); the host's mounts are not touched. */
 int live_read_securityfs(char *lockdown, size_t lockdown_size, char *lsm, size_t lsm_size);
-/* bpf() with an invalid command: -EINVAL when the call reaches the kernel, -EPERM when a
- * seccomp filter (or, before 5.19, unprivileged_bpf_disabled) stops it. */
-int live_seccomp_canary(void);
+/* bpf() with an invalid command, in a forked child because a filter may kill the caller:
+ * -EINVAL when the call reaches the kernel, another negative errno when a seccomp filter (or,
+ * before 5.19, unprivileged_bpf_disabled) returns it; *ret_killed when the child died. */
+int live_seccomp_canary(bool *ret_killed);
+/* Forks fn(userdata, fd) into a child that writes at most size bytes of its answer to fd;
+ * reads them into buf. Returns the byte count or a negative errno (-ETIMEDOUT after
+ * timeout_ms, -ECHILD when the child died by a signal, *ret_signal set). */
+int live_fork(int (*fn)(void *userdata, int fd), void *userdata, void *buf, size_t size,
+	      int timeout_ms, int *ret_signal);
 
 /* probes.c */
 int probes_run(struct doctor *d);

@@ -114,6 +114,7 @@ const char *doctor__root_cause(const struct doctor *d);
 /* Who was examined: "pid 1234 (bpfd) thread 1236, uid 0". */
 const char *doctor__subject(const struct doctor *d);
 const char *doctor__kernel_release(const struct doctor *d);
+bool doctor__probes_ran(const struct doctor *d);
 
 enum doctor_stage {
 	DOCTOR_STAGE_LOAD,

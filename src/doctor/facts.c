@@ -266,7 +266,7 @@ static void gather_threads(struct doctor *d, const char *proc)
 	while ((de = readdir(dir))) {
 		_cleanup_free_ char *status = NULL;
 		struct thread_caps *t;
-		char p[256];
+		char p[512];
 		bool ok = true;
 		const char *name;
 
@@ -348,9 +348,12 @@ static void gather_process(struct doctor *d)
 		snprintf(f->subject, sizeof(f->subject), "pid %d (%s)%s%.0d, uid %d",
 			 d->env.pid > 0 ? (int)d->env.pid : (int)getpid(), comm,
 			 d->env.tid > 0 ? " thread " : "", (int)d->env.tid, f->euid);
+	else if (d->root[0])
+		snprintf(f->subject, sizeof(f->subject), "the fixture's process (%s), uid %d", comm,
+			 f->euid);
 	else
-		snprintf(f->subject, sizeof(f->subject), "%s (%s), uid %d",
-			 d->root[0] ? "the fixture's process" : "this process", comm, f->euid);
+		snprintf(f->subject, sizeof(f->subject), "pid %d (%s) thread %d, uid %d",
+			 (int)getpid(), comm, (int)gettid(), f->euid);
 	gather_threads(d, proc);
 
 	/* User namespace: the initial one maps every uid to itself. */
@@ -384,7 +387,7 @@ static void gather_process(struct doctor *d)
 					snprintf(f->bpffs, sizeof(f->bpffs), "%s", mnt);
 				if (strstr(opts, "delegate_"))
 					snprintf(f->bpffs_delegate, sizeof(f->bpffs_delegate),
-						 "%s (%s)", mnt, opts);
+						 "%.100s (%.140s)", mnt, opts);
 			} else if (streq(type, "tracefs") && !f->tracefs[0])
 				snprintf(f->tracefs, sizeof(f->tracefs), "%s", mnt);
 			else if (streq(type, "debugfs") && !f->debugfs[0])
@@ -461,8 +464,13 @@ int facts_gather(struct doctor *d)
 	gather_lsm(d);
 	gather_lockdown(d);
 	gather_lsm(d);
-	if (d->env.live && d->env.pid == 0)
-		f->seccomp_canary = live_seccomp_canary();
+	/* Only a filter can make the canary say anything interesting. */
+	if (d->env.live && d->env.pid == 0 && f->seccomp > 0) {
+		f->seccomp_canary = live_seccomp_canary(&f->canary_killed);
+		if (f->seccomp_canary == -EPERM && !kernel_at_least(f, 5, 19) &&
+		    !subject_bpf_capable(f))
+			f->seccomp_canary = 0; /* the sysctl answers EPERM first on those */
+	}
 	if (d->env.probes_file) {
 		r = probes_inject(d, d->env.probes_file);
 		if (r < 0)

@@ -171,7 +171,12 @@ static void compute_root_cause(struct doctor *d)
 			const struct doctor_check *c = doctor__check(d, cause_order[i]);
 
 			if (c && (int)c->verdict == want) {
-				d->root_cause = c->id;
+				/* A summary check (trampolines) may itself be explained by
+				 * another finding: that one is the root. */
+				const struct doctor_check *by = c->cause ? doctor__check(d, c->cause)
+									 : NULL;
+
+				d->root_cause = by ? by->id : c->id;
 				return;
 			}
 		}
@@ -244,4 +249,9 @@ const char *doctor__subject(const struct doctor *d)
 const char *doctor__kernel_release(const struct doctor *d)
 {
 	return d->f.release;
+}
+
+bool doctor__probes_ran(const struct doctor *d)
+{
+	return d->f.probes_ran;
 }

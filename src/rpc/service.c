@@ -11,6 +11,8 @@
 #include <sys/utsname.h>
 
 #include "convert.h"
+#include "doctor.h"
+#include "doctor_pb.h"
 #include "grpc_status.h"
 #include "log.h"
 #include "service.h"
@@ -526,6 +528,79 @@ static void handle_get_link(struct grpc_call *call, const uint8_t *msg, size_t l
 	op_submit(op);
 }
 
+/* ---- Doctor: the checks of docs/doctor.md with bpfd's credentials ---- */
+
+/* An op with the Doctor's result: op first, so op_free() frees the whole allocation. */
+struct doctor_op {
+	struct op op;
+	bool skip_probes;
+	Bpfd__V1__DoctorResponse *resp; /* in op.arena */
+};
+
+static void *doctor_arena_alloc(void *userdata, size_t size)
+{
+	return arena_alloc(userdata, size);
+}
+
+static char *doctor_arena_strdup(void *userdata, const char *s)
+{
+	return arena_strdup(userdata, s);
+}
+
+/* Privileged thread: measured with the capabilities that matter, this thread's; the probes
+ * run in a forked child of it. */
+static void doctor_run(struct work *w, struct core *core)
+{
+	struct doctor_op *dop = (struct doctor_op *)w;
+	struct op *op = &dop->op;
+	const struct doctor_env env = { .live = true, .probes = !dop->skip_probes };
+	const struct doctor_pb_alloc a = { .alloc = doctor_arena_alloc,
+					   .strdup = doctor_arena_strdup,
+					   .userdata = &op->arena };
+	_cleanup_doctor_ struct doctor *d = NULL;
+	int r;
+
+	r = doctor__new(&env, &d);
+	if (r < 0) {
+		op->r = error_set(&op->err, r, "doctor: %s", strerror(-r));
+		return;
+	}
+	dop->resp = arena_new(&op->arena, Bpfd__V1__DoctorResponse);
+	if (!dop->resp) {
+		op->r = error_set(&op->err, -ENOMEM, "doctor: out of memory");
+		return;
+	}
+	bpfd__v1__doctor_response__init(dop->resp);
+	r = doctor__to_pb(d, &a, dop->resp);
+	op->r = r < 0 ? error_set(&op->err, r, "doctor: out of memory") : 0;
+}
+
+static void doctor_respond(struct op *op)
+{
+	reply_message(op, &((struct doctor_op *)op)->resp->base);
+}
+
+static void handle_doctor(struct grpc_call *call, const uint8_t *msg, size_t len, void *userdata)
+{
+	struct op *tmp = op_new(userdata, call, doctor_run, doctor_respond);
+	struct doctor_op *dop;
+
+	if (!tmp)
+		return;
+	dop = calloc(1, sizeof(*dop));
+	if (!dop) {
+		grpc_call__reply(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory", NULL, 0);
+		free(tmp);
+		return;
+	}
+	dop->op = *tmp; /* nothing of tmp's is owned yet: a plain copy */
+	free(tmp);
+	if (!op_unpack(&dop->op, &bpfd__v1__doctor_request__descriptor, msg, len))
+		return;
+	dop->skip_probes = ((const Bpfd__V1__DoctorRequest *)dop->op.req)->skip_probes;
+	op_submit(&dop->op);
+}
+
 const struct grpc_method *service__methods(struct service *svc, size_t *ret_n)
 {
 	static struct grpc_method methods[] = {
@@ -539,6 +614,7 @@ const struct grpc_method *service__methods(struct service *svc, size_t *ret_n)
 		{ "/bpfd.v1.Bpfd/Version", handle_version, NULL },
 		{ "/bpfd.v1.Bpfd/ListLinks", handle_list_links, NULL },
 		{ "/bpfd.v1.Bpfd/GetLink", handle_get_link, NULL },
+		{ "/bpfd.v1.Bpfd/Doctor", handle_doctor, NULL },
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(methods); i++)
