@@ -43,6 +43,8 @@ struct op {
 	struct link_view link;
 	const struct feature *features;
 	size_t n_features;
+	bool skip_probes;
+	Bpfd__V1__DoctorResponse *doctor; /* in arena */
 };
 
 static void op_free(struct op *op)
@@ -530,13 +532,6 @@ static void handle_get_link(struct grpc_call *call, const uint8_t *msg, size_t l
 
 /* ---- Doctor: the checks of docs/doctor.md with bpfd's credentials ---- */
 
-/* An op with the Doctor's result: op first, so op_free() frees the whole allocation. */
-struct doctor_op {
-	struct op op;
-	bool skip_probes;
-	Bpfd__V1__DoctorResponse *resp; /* in op.arena */
-};
-
 static void *doctor_arena_alloc(void *userdata, size_t size)
 {
 	return arena_alloc(userdata, size);
@@ -551,9 +546,8 @@ static char *doctor_arena_strdup(void *userdata, const char *s)
  * run in a forked child of it. */
 static void doctor_run(struct work *w, struct core *core)
 {
-	struct doctor_op *dop = (struct doctor_op *)w;
-	struct op *op = &dop->op;
-	const struct doctor_env env = { .live = true, .probes = !dop->skip_probes };
+	struct op *op = (struct op *)w;
+	const struct doctor_env env = { .live = true, .probes = !op->skip_probes };
 	const struct doctor_pb_alloc a = { .alloc = doctor_arena_alloc,
 					   .strdup = doctor_arena_strdup,
 					   .userdata = &op->arena };
@@ -565,40 +559,29 @@ static void doctor_run(struct work *w, struct core *core)
 		op->r = error_set(&op->err, r, "doctor: %s", strerror(-r));
 		return;
 	}
-	dop->resp = arena_new(&op->arena, Bpfd__V1__DoctorResponse);
-	if (!dop->resp) {
+	op->doctor = arena_new(&op->arena, Bpfd__V1__DoctorResponse);
+	if (!op->doctor) {
 		op->r = error_set(&op->err, -ENOMEM, "doctor: out of memory");
 		return;
 	}
-	bpfd__v1__doctor_response__init(dop->resp);
-	r = doctor__to_pb(d, &a, dop->resp);
+	bpfd__v1__doctor_response__init(op->doctor);
+	r = doctor__to_pb(d, &a, op->doctor);
 	op->r = r < 0 ? error_set(&op->err, r, "doctor: out of memory") : 0;
 }
 
 static void doctor_respond(struct op *op)
 {
-	reply_message(op, &((struct doctor_op *)op)->resp->base);
+	reply_message(op, &op->doctor->base);
 }
 
 static void handle_doctor(struct grpc_call *call, const uint8_t *msg, size_t len, void *userdata)
 {
-	struct op *tmp = op_new(userdata, call, doctor_run, doctor_respond);
-	struct doctor_op *dop;
+	struct op *op = op_new(userdata, call, doctor_run, doctor_respond);
 
-	if (!tmp)
+	if (!op || !op_unpack(op, &bpfd__v1__doctor_request__descriptor, msg, len))
 		return;
-	dop = calloc(1, sizeof(*dop));
-	if (!dop) {
-		grpc_call__reply(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory", NULL, 0);
-		free(tmp);
-		return;
-	}
-	dop->op = *tmp; /* nothing of tmp's is owned yet: a plain copy */
-	free(tmp);
-	if (!op_unpack(&dop->op, &bpfd__v1__doctor_request__descriptor, msg, len))
-		return;
-	dop->skip_probes = ((const Bpfd__V1__DoctorRequest *)dop->op.req)->skip_probes;
-	op_submit(&dop->op);
+	op->skip_probes = ((const Bpfd__V1__DoctorRequest *)op->req)->skip_probes;
+	op_submit(op);
 }
 
 const struct grpc_method *service__methods(struct service *svc, size_t *ret_n)
