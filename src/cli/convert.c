@@ -159,17 +159,6 @@ int convert_name(const struct cli_name *names, bool numbers, const char *s, int3
 	return convert_i32(s, ret);
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int convert_hex(const char *s, uint8_t **ret, size_t *ret_len)
 {
 	_cleanup_free_ uint8_t *buf = NULL;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "grpc_status.h"
+#include "h2_util.h"
 #include "log.h"
 #include "macro.h"
 
@@ -58,19 +59,6 @@ struct grpc_client {
 	size_t wlen, woff, wcap;
 	uint8_t *rbuf;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-#define NV(n, v)                                                                                   \
-	{                                                                                          \
-		(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE     \
-	}
 
 static struct client_call *cur_call(struct grpc_client *c, int32_t stream_id)
 {

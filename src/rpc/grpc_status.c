@@ -123,17 +123,6 @@ int grpc_percent_encode(const char *s, size_t max_len, char **ret)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int grpc_percent_decode(const char *s, size_t len, char **ret)
 {
 	size_t o = 0;
@@ -145,8 +134,8 @@ int grpc_percent_decode(const char *s, size_t len, char **ret)
 	for (size_t i = 0; i < len; i++) {
 		int hi, lo;
 
-		if (s[i] == '%' && i + 2 < len && (hi = hexval(s[i + 1])) >= 0 &&
-		    (lo = hexval(s[i + 2])) >= 0) {
+		if (s[i] == '%' && i + 2 < len && (hi = hex_digit(s[i + 1])) >= 0 &&
+		    (lo = hex_digit(s[i + 2])) >= 0) {
 			buf[o++] = (char)(hi << 4 | lo);
 			i += 2;
 		} else {

@@ -73,3 +73,15 @@ static inline int negative_errno(void)
 }
 
 #define streq(a, b) (strcmp((a), (b)) == 0)
+
+/* 0..15 for a hexadecimal digit of either case, -1 otherwise. */
+static inline int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
