@@ -235,6 +235,13 @@ const char *doctor__explain(const struct doctor *d, const char *what, enum docto
 	if (streq(what, "tcx") && f->kmaj && !kernel_at_least(f, 6, 6))
 		return say(buf, size, "kernel.version", p, "TCX needs Linux 6.6 (this is %s)",
 			   f->release);
+	/* Under confidentiality the kernel registers no trace events: tracefs is mounted but
+	 * empty, so every tracepoint id lookup finds nothing. */
+	if (w.tracepoint && f->lockdown == LOCKDOWN_CONFIDENTIALITY && error == -ENOENT)
+		return say(buf, size, "lockdown", p,
+			   "kernel lockdown=confidentiality (%s) keeps tracefs empty: no tracepoint "
+			   "can be found or attached",
+			   source);
 	if (w.tracepoint && !f->tracefs[0] && f->mountinfo_known && error == -ENOENT)
 		return say(buf, size, "mount.tracefs", p,
 			   "tracefs is not mounted, so the tracepoint's id cannot be read");

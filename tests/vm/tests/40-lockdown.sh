@@ -41,3 +41,34 @@ vmtest_lockdown_probe_read() {
 	reads=$(map_u64 "$MAPS/reads_ok") || fail "reading reads_ok failed"
 	[ "$reads" -ge 10 ] || fail "reads_ok $reads after 10 getppid() (lockdown=$(lockdown))"
 }
+
+# check_summary ID: the summary of doctor check ID in $OUT (empty when absent).
+check_summary() {
+	n=$(jget "checks#")
+	i=0
+	while [ "$i" -lt "${n:-0}" ]; do
+		if [ "$(jget checks.$i.id)" = "$1" ]; then
+			jget checks.$i.summary
+			return 0
+		fi
+		i=$((i + 1))
+	done
+}
+
+vmtest_lockdown_doctor() {
+	[ "$(lockdown)" = confidentiality ] ||
+		skip "lockdown=$(lockdown): nothing for the doctor to blame on lockdown"
+	# The local doctor with its live probes, as a user would run it.
+	ctl doctor
+	[ "$RC" = 0 ] || [ "$RC" = 1 ] || fail "bpfctl doctor → exit $RC: $ERR"
+	root=$(jget root_cause)
+	[ "$root" = lockdown ] || fail "doctor's root cause should be lockdown, is '${root:-none}'"
+	for id in lockdown probe.kprobe probe.tracepoint; do
+		summary=$(check_summary "$id")
+		info "doctor $id: $summary"
+		case $(echo "$summary" | tr 'A-Z' 'a-z') in
+		*confidentiality*) ;;
+		*) fail "doctor check $id should name lockdown=confidentiality: '${summary:-absent}'" ;;
+		esac
+	done
+}
