@@ -262,6 +262,17 @@ static void check_systemd(struct doctor *d)
 		return;
 	c = check_new(d, "systemd", DOCTOR_OK, "runs in systemd unit %s", f->unit);
 	check_evidence(d, c, "/proc/PID/cgroup", "%s", f->unit);
+	if (f->unit_props) {
+		char *props = strdup(f->unit_props), *line, *save = NULL;
+
+		for (line = props ? strtok_r(props, "\n", &save) : NULL; line;
+		     line = strtok_r(NULL, "\n", &save))
+			check_evidence(d, c, "systemctl show", "%s", line);
+		free(props);
+	} else {
+		check_evidence(d, c, "systemctl show", "not available (systemd not running the "
+			       "machine, or systemctl missing)");
+	}
 	check_blocks(d, c, "whatever the unit withholds: CapabilityBoundingSet=, "
 			   "AmbientCapabilities=, SystemCallFilter=, NoNewPrivileges=, "
 			   "LimitMEMLOCK=, RestrictAddressFamilies= (AF_NETLINK for XDP/TC)");

@@ -108,6 +108,7 @@ struct facts {
 	bool kprobe_pmu, uprobe_pmu;
 	long long memlock_soft, memlock_hard; /* bytes; -1 unlimited; -2 unknown */
 	char unit[128];			      /* systemd unit from /proc/PID/cgroup */
+	char *unit_props; /* "Key=Value" lines of `systemctl show UNIT`, or NULL */
 
 	/* live probes */
 	bool probes_ran;

@@ -2,10 +2,12 @@
 /* Measuring: every fact the checks and explanations use, read once. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "doctor-internal.h"
@@ -301,6 +303,55 @@ static void gather_threads(struct doctor *d, const char *proc)
 		}
 }
 
+/* The unit properties that decide what bpfd may do. Live: systemctl show (a fixed argv, no
+ * shell), only when systemd runs the machine; fixtures: <root>/systemctl-show. */
+static void read_unit_properties(struct doctor *d, struct facts *f)
+{
+	static const char *const props = "User,AmbientCapabilities,CapabilityBoundingSet,"
+					 "NoNewPrivileges,SystemCallFilter,RestrictAddressFamilies,"
+					 "RestrictNamespaces,LimitMEMLOCK,ProtectKernelTunables,"
+					 "PrivateTmp,ProtectHome";
+	char *out = NULL;
+	size_t len = 0;
+	int pipefd[2];
+	pid_t pid;
+
+	if (!d->env.live) {
+		if (doctor_read_file(d, "/systemctl-show", 8192, &out) == 0)
+			f->unit_props = out;
+		return;
+	}
+	if (access("/run/systemd/system", F_OK) < 0 || pipe2(pipefd, O_CLOEXEC) < 0)
+		return;
+	pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return;
+	}
+	if (pid == 0) {
+		dup2(pipefd[1], STDOUT_FILENO);
+		execl("/usr/bin/systemctl", "systemctl", "show", "--no-pager", "-p", props,
+		      f->unit, (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	out = malloc(8192);
+	if (out) {
+		ssize_t n;
+
+		while (len < 8191 && (n = read(pipefd[0], out + len, 8191 - len)) > 0)
+			len += (size_t)n;
+		out[len] = 0;
+	}
+	close(pipefd[0]);
+	(void)waitpid(pid, NULL, 0);
+	if (out && len > 0)
+		f->unit_props = out;
+	else
+		free(out);
+}
+
 static void gather_process(struct doctor *d)
 {
 	struct facts *f = &d->f;
@@ -424,6 +475,9 @@ static void gather_process(struct doctor *d)
 		}
 	}
 
+	if (f->unit[0])
+		read_unit_properties(d, f);
+
 	/* LSMs as the subject sees them. */
 	snprintf(p, sizeof(p), "%s/attr/current", proc);
 	{
@@ -493,5 +547,6 @@ void facts_clear(struct facts *f)
 		free(f->kmsg_denials[i]);
 	free(f->threads);
 	free(f->bpf_lsm_progs);
+	free(f->unit_props);
 	*f = (struct facts){};
 }

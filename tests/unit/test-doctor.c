@@ -105,6 +105,22 @@ static int run_scenario(const char *name)
 					want + 1);
 				failures++;
 			}
+		} else if (strncmp(line, "evidence ", 9) == 0) {
+			/* evidence ID TEXT: some evidence value of check ID contains TEXT */
+			const char *id = line + 9, *want = strchr(id, ' ');
+			const struct doctor_check *ck;
+			char cid[64];
+			bool found = false;
+
+			snprintf(cid, sizeof(cid), "%.*s", (int)(want - id), id);
+			ck = doctor__check(d, cid);
+			for (size_t i = 0; ck && i < ck->n_evidence && !found; i++)
+				found = strstr(ck->evidence[i].value, want + 1) != NULL;
+			if (!found) {
+				fprintf(stderr, "  %s: no evidence of %s contains \"%s\"\n", name, cid,
+					want + 1);
+				failures++;
+			}
 		} else if (sscanf(line, "explain%*[-log] %63s %63s %63s %63s", a, b, c, e) == 4 ||
 			   sscanf(line, "explain %63s %63s %63s %63s", a, b, c, e) == 4) {
 			bool with_log = strncmp(line, "explain-log", 11) == 0;
