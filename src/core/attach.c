@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dispatcher.h"
 #include "internal.h"
 #include "log.h"
 
@@ -80,6 +81,12 @@ static int validate_spec(const struct program_record *prog, struct link_record *
 			return error_set(err, -EINVAL, "iface '%s' is longer than %d characters",
 					 s->iface, IF_NAMESIZE - 1);
 	}
+	if (s->type == BPFD_PROG_XDP || s->type == BPFD_PROG_TC) {
+		int r = proceed_on_validate(s->type, s->proceed_on, s->n_proceed_on, err);
+
+		if (r < 0)
+			return r;
+	}
 	if (s->type == BPFD_PROG_TC || s->type == BPFD_PROG_TCX) {
 		if (!s->direction || (!streq(s->direction, "ingress") &&
 				      !streq(s->direction, "egress")))
@@ -117,21 +124,37 @@ static int validate_spec(const struct program_record *prog, struct link_record *
 	return 0;
 }
 
-/* XDP in this build: one program per interface and namespace. */
-static int check_xdp_free(const struct link_record *existing, size_t n,
-			  const struct link_record *s, struct error *err)
+/*
+ * XDP: several programs on one interface run in bpfd's XDP dispatcher, which needs program
+ * extensions (freplace). Where the kernel refuses them (measured once, features.c) the first
+ * program is attached directly and a second one is refused with the reason. Returns 1 when the
+ * attachment goes through the dispatcher, 0 when it is attached directly.
+ */
+static int xdp_attach_mode(const struct link_record *existing, size_t n,
+			   const struct link_record *s, struct error *err)
 {
+	const char *detail = NULL;
+	int probe = core_freplace_probe(&detail);
+
+	if (probe == 0)
+		return 1;
 	for (size_t i = 0; i < n; i++) {
 		const struct link_record *l = &existing[i];
 
-		if (l->type == BPFD_PROG_XDP && l->ifindex == s->ifindex &&
-		    str_eq_null(l->netns, s->netns))
-			return error_set(err, -EBUSY,
-					 "interface %s already runs XDP program %u (bpfd link %u); "
-					 "several XDP programs on one interface need program "
-					 "extensions for the XDP dispatcher, not available in this "
-					 "build; see bpfctl doctor",
-					 s->iface, l->prog_id, l->id);
+		if (l->type != BPFD_PROG_XDP || l->ifindex != s->ifindex ||
+		    !str_eq_null(l->netns, s->netns))
+			continue;
+		error_set(err, -EOPNOTSUPP,
+			  "interface %s already runs XDP program %u (bpfd link %u); chaining a "
+			  "second XDP program needs program extensions (freplace, "
+			  "BPF_PROG_TYPE_EXT) for bpfd's XDP dispatcher, which this kernel refuses "
+			  "(measured: %s)",
+			  s->iface, l->prog_id, l->id, detail);
+		if (probe == -EPERM)
+			diagnose_refusal(err, "freplace", true, -EPERM, "");
+		else
+			error_append(err, "see bpfctl doctor");
+		return -EOPNOTSUPP;
 	}
 	return 0;
 }
@@ -216,9 +239,19 @@ int core__attach(struct core *c, uint32_t prog_id, const struct link_record *spe
 			goto out;
 		}
 	if (s.type == BPFD_PROG_XDP) {
-		r = check_xdp_free(existing, n_existing, &s, err);
+		r = xdp_attach_mode(existing, n_existing, &s, err);
 		if (r < 0)
 			goto out;
+		if (r == 1) {
+			r = xdp_dispatcher_attach(c, &prog, &s, &link_id, err);
+			if (r < 0)
+				goto out;
+			log_info("Attached program %u as xdp on %s in its dispatcher chain, link %u "
+				 "(owner uid %u)",
+				 prog_id, s.iface, link_id, (unsigned)s.owner_uid);
+			*ret_link_id = link_id;
+			goto out;
+		}
 	}
 
 	prog_fd = bpf_obj_get(prog.pin_path);
@@ -275,6 +308,15 @@ int core_detach_link(struct core *c, const struct link_record *l)
 {
 	int r;
 
+	if (xdp_link_is_dispatched(l)) {
+		struct error err = {};
+
+		r = xdp_dispatcher_detach(c, l, &err);
+		if (r < 0)
+			log_debug("Detaching link %u from its XDP dispatcher: %s", l->id,
+				  err.message);
+		return r;
+	}
 	if (l->pin_path) {
 		_cleanup_close_ int fd = bpf_obj_get(l->pin_path);
 
@@ -306,7 +348,10 @@ int core__detach(struct core *c, uint32_t link_id, uid_t caller_uid, struct erro
 	if (caller_uid != 0 && caller_uid != l.owner_uid)
 		return error_set(err, -EACCES, "link %u belongs to uid %u, not to uid %u", link_id,
 				 (unsigned)l.owner_uid, (unsigned)caller_uid);
-	r = core_detach_link(c, &l);
+	if (xdp_link_is_dispatched(&l))
+		r = xdp_dispatcher_detach(c, &l, err);
+	else
+		r = core_detach_link(c, &l);
 	if (r < 0)
 		return error_set(err, r, "detaching link %u: %s", link_id, strerror(-r));
 	log_info("Detached link %u of program %u for uid %u", link_id, l.prog_id,

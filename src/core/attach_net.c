@@ -7,7 +7,7 @@
 #include "log.h"
 
 /* Names the program already on an interface's XDP hook, for the refusal message. */
-static void describe_xdp_owner(int ifindex, const char *iface, struct error *err)
+void describe_xdp_owner(int ifindex, const char *iface, struct error *err)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	struct bpf_prog_info info = {};

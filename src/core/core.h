@@ -155,6 +155,14 @@ int core__list_links(struct core *c, uint32_t prog_id, struct link_view **ret, s
 		     struct error *err);
 int core__get_link(struct core *c, uint32_t link_id, struct link_view *ret, struct error *err);
 
+/* ---- Interfaces that disappear (link_watch.c) ---- */
+
+/* A non-blocking rtnetlink socket subscribed to link events, for the privileged thread to
+ * poll; fd or negative errno. */
+int core__link_watch_open(void);
+/* Reads the pending events of fd; forgets bpfd's links on deleted interfaces (and logs it). */
+void core__handle_link_event(struct core *c, int fd);
+
 /* ---- Features (measured once, reported by Version and doctor) ---- */
 
 struct feature {

@@ -73,6 +73,25 @@ int attach_kprobe(int prog_fd, const struct link_record *spec, struct error *err
 int attach_uprobe(int prog_fd, const struct link_record *spec, struct error *err);
 int attach_tracing(int prog_fd, const struct program_record *prog, struct error *err);
 
+/* attach_net.c: appends "interface X already has XDP program N ('name') attached outside
+ * bpfd ..." to err when a program is on ifindex's XDP hook. */
+void describe_xdp_owner(int ifindex, const char *iface, struct error *err);
+
+/* features.c: loads a freplace (BPF_PROG_TYPE_EXT) program once and keeps the answer: 0 when
+ * program extensions load, else the negative errno; ret_detail (may be NULL) gets what was
+ * measured. */
+int core_freplace_probe(const char **ret_detail);
+
+/* dispatcher_xdp.c (docs/dispatchers.md). spec is validated, its ifindex set, and the caller
+ * is in spec's network namespace. */
+int xdp_dispatcher_attach(struct core *c, const struct program_record *prog,
+			  const struct link_record *spec, uint32_t *ret_link_id, struct error *err);
+/* Takes l out of its chain (rebuilds it, or removes the dispatcher with the last link). */
+int xdp_dispatcher_detach(struct core *c, const struct link_record *l, struct error *err);
+/* Whether l's pin is an extension's link into a dispatcher (not a direct XDP link). */
+bool xdp_link_is_dispatched(const struct link_record *l);
+void xdp_dispatchers_reconcile(struct core *c);
+
 /* netns.c: runs the caller inside the network namespace at path for a while. */
 int netns_enter(const char *path, int *ret_saved_fd, struct error *err);
 void netns_leave(int saved_fd);

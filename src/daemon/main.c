@@ -225,7 +225,7 @@ int main(int argc, char **argv)
 	size_t n_methods;
 	pthread_t thread;
 	sigset_t mask;
-	int listen_fd = -1, sfd = -1, r;
+	int listen_fd = -1, sfd = -1, nlfd = -1, r;
 	gid_t gid = (gid_t)-1;
 
 	memory_no_fault_around();
@@ -286,11 +286,17 @@ int main(int argc, char **argv)
 	sd_protocol_notify("READY=1\nSTATUS=Serving");
 	log_info("bpfd %s ready", BPFD_VERSION);
 
+	/* Interfaces that disappear take bpfd's links with them (link_watch.c). */
+	nlfd = core__link_watch_open();
+	if (nlfd < 0)
+		log_warning_errno(nlfd, "Cannot watch rtnetlink; links on deleted interfaces stay "
+				  "listed until detached: %m");
 	for (;;) {
-		struct pollfd p[2] = { { .fd = worker__fd(worker), .events = POLLIN },
-				       { .fd = sfd, .events = POLLIN } };
+		struct pollfd p[3] = { { .fd = worker__fd(worker), .events = POLLIN },
+				       { .fd = sfd, .events = POLLIN },
+				       { .fd = nlfd, .events = POLLIN } };
 
-		if (poll(p, 2, -1) < 0) {
+		if (poll(p, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error_errno(errno, "poll: %m");
@@ -298,6 +304,8 @@ int main(int argc, char **argv)
 		}
 		if (p[0].revents & POLLIN)
 			worker__drain(worker, core);
+		if (p[2].revents & POLLIN)
+			core__handle_link_event(core, nlfd);
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
@@ -318,6 +326,7 @@ out:
 	if (!server)
 		safe_close(listen_fd);
 	core__free(core);
+	safe_close(nlfd);
 	safe_close(sfd);
 	return r < 0 ? 1 : 0;
 }
