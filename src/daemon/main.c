@@ -24,7 +24,6 @@
 #include "grpc_server.h"
 #include "listen.h"
 #include "log.h"
-#include "memory.h"
 #include "sd_protocol.h"
 #include "service.h"
 #include "worker.h"
@@ -228,7 +227,6 @@ int main(int argc, char **argv)
 	int listen_fd = -1, sfd = -1, nlfd = -1, r;
 	gid_t gid = (gid_t)-1;
 
-	memory_no_fault_around();
 	r = parse_options(argc, argv, &o);
 	if (r <= 0)
 		return r < 0 ? 2 : 0;
