@@ -159,6 +159,38 @@ static int xdp_attach_mode(const struct link_record *existing, size_t n,
 	return 0;
 }
 
+/*
+ * TC on a kernel without TCX: the chain runs in bpfd's TC dispatcher (clsact + one cls_bpf
+ * filter), which needs program extensions like the XDP one. Without them there is no way to
+ * order several programs, so even the first is refused, naming both missing features.
+ */
+static int tc_attach_dispatched(struct core *c, const struct program_record *prog,
+				const struct link_record *s, uint32_t *ret_link_id,
+				struct error *err)
+{
+	const char *detail = NULL;
+	int r, probe = core_freplace_probe(&detail);
+
+	if (probe < 0) {
+		error_set(err, -EOPNOTSUPP,
+			  "tc attach on %s: this kernel has no TCX, and bpfd's TC dispatcher "
+			  "needs program extensions (freplace, BPF_PROG_TYPE_EXT), which it "
+			  "refuses (measured: %s)",
+			  s->iface, detail);
+		if (probe == -EPERM)
+			diagnose_refusal(err, "freplace", true, -EPERM, "");
+		else
+			error_append(err, "see bpfctl doctor");
+		return -EOPNOTSUPP;
+	}
+	r = tc_dispatcher_attach(c, prog, s, ret_link_id, err);
+	if (r >= 0)
+		log_info("Attached program %u as tc on %s %s in its dispatcher chain, link %u "
+			 "(owner uid %u)",
+			 prog->id, s->iface, s->direction, *ret_link_id, (unsigned)s->owner_uid);
+	return r;
+}
+
 static int attach_kernel(struct core *c, const struct program_record *prog, int prog_fd,
 			 const struct link_record *s, struct error *err)
 {
@@ -254,6 +286,14 @@ int core__attach(struct core *c, uint32_t prog_id, const struct link_record *spe
 		}
 	}
 
+	if (s.type == BPFD_PROG_TC && !tc_has_tcx(s.ifindex, s.direction)) {
+		r = tc_attach_dispatched(c, &prog, &s, &link_id, err);
+		if (r < 0)
+			goto out;
+		*ret_link_id = link_id;
+		goto out;
+	}
+
 	prog_fd = bpf_obj_get(prog.pin_path);
 	if (prog_fd < 0) {
 		r = error_set(err, -EIO, "program %u: its pin %s cannot be opened: %m", prog_id,
@@ -308,12 +348,13 @@ int core_detach_link(struct core *c, const struct link_record *l)
 {
 	int r;
 
-	if (xdp_link_is_dispatched(l)) {
+	if (xdp_link_is_dispatched(l) || tc_link_is_dispatched(l)) {
 		struct error err = {};
 
-		r = xdp_dispatcher_detach(c, l, &err);
+		r = l->type == BPFD_PROG_TC ? tc_dispatcher_detach(c, l, &err) :
+					      xdp_dispatcher_detach(c, l, &err);
 		if (r < 0)
-			log_debug("Detaching link %u from its XDP dispatcher: %s", l->id,
+			log_debug("Detaching link %u from its dispatcher: %s", l->id,
 				  err.message);
 		return r;
 	}
@@ -350,6 +391,8 @@ int core__detach(struct core *c, uint32_t link_id, uid_t caller_uid, struct erro
 				 (unsigned)l.owner_uid, (unsigned)caller_uid);
 	if (xdp_link_is_dispatched(&l))
 		r = xdp_dispatcher_detach(c, &l, err);
+	else if (tc_link_is_dispatched(&l))
+		r = tc_dispatcher_detach(c, &l, err);
 	else
 		r = core_detach_link(c, &l);
 	if (r < 0)

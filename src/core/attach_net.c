@@ -3,6 +3,7 @@
 #include <linux/if_link.h>
 #include <string.h>
 
+#include "dispatcher.h"
 #include "internal.h"
 #include "log.h"
 
@@ -60,6 +61,12 @@ static bool tcx_supported(int ifindex, enum bpf_attach_type type)
 	LIBBPF_OPTS(bpf_prog_query_opts, q);
 
 	return bpf_prog_query_opts(ifindex, type, &q) == 0 || errno != EINVAL;
+}
+
+bool tc_has_tcx(int ifindex, const char *direction)
+{
+	return tcx_supported(ifindex, streq(direction, "ingress") ? BPF_TCX_INGRESS :
+								     BPF_TCX_EGRESS);
 }
 
 /*

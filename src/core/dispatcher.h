@@ -47,3 +47,46 @@ size_t chain_insert_index(const struct link_record *chain, size_t n, int32_t pri
 /* The name of a hook's directory under <bpffs>/xdp: "<ifindex>" in bpfd's own network
  * namespace, "<ifindex>_<hash of the netns path>" in another one. */
 int dispatcher_hook_name(const struct link_record *hook, char *buf, size_t size);
+
+/* ---- The TC dispatcher (kernels without TCX; dispatcher_tc.c) ---- */
+
+#define TC_DISPATCHER_SLOTS  10
+#define TC_DISPATCHER_RETVAL 30 /* what an unreplaced slot returns: "dispatcher_return" */
+/* bpfd's one cls_bpf filter on a clsact hook: a fixed (priority, handle) so that it is found
+ * again after a restart and replaced in place. Priority 1 runs before any other filter. */
+#define TC_DISPATCHER_PRIORITY 1
+#define TC_DISPATCHER_HANDLE   0xbfd
+
+/* bpf/tc_dispatcher.bpf.c's .rodata (bpfman's TC dispatcher layout). Verdict v is bit v + 1,
+ * since TC verdicts start at TC_ACT_UNSPEC (-1). */
+struct tc_dispatcher_config {
+	uint8_t num_progs_enabled;
+	uint32_t chain_call_actions[TC_DISPATCHER_SLOTS];
+	uint32_t run_prios[TC_DISPATCHER_SLOTS];
+};
+_Static_assert(sizeof(struct tc_dispatcher_config) == 84, "TC dispatcher config layout");
+
+/* The TC mask of proceed_on values (validated); none given → pipe + dispatcher_return. */
+uint32_t tc_proceed_on_mask(const int32_t *values, size_t n);
+
+/* The TC dispatcher config for chain (in run order, at most TC_DISPATCHER_SLOTS). */
+int tc_dispatcher_config_build(const struct link_record *chain, size_t n,
+			       struct tc_dispatcher_config *ret, struct error *err);
+
+/* The name of a TC hook's directory under <bpffs>/tc: dispatcher_hook_name() + "_ingress" or
+ * "_egress". */
+int tc_dispatcher_hook_name(const struct link_record *hook, char *buf, size_t size);
+
+struct core;
+struct program_record;
+
+/* attach_net.c: whether TC attachments on ifindex go through TCX (measured, not by version). */
+bool tc_has_tcx(int ifindex, const char *direction);
+
+/* dispatcher_tc.c, like the XDP ones: spec is validated, its ifindex set, and the caller is in
+ * spec's network namespace. */
+int tc_dispatcher_attach(struct core *c, const struct program_record *prog,
+			 const struct link_record *spec, uint32_t *ret_link_id, struct error *err);
+int tc_dispatcher_detach(struct core *c, const struct link_record *l, struct error *err);
+/* Whether l is a TC link whose pin is an extension's link into a TC dispatcher. */
+bool tc_link_is_dispatched(const struct link_record *l);
