@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -90,3 +91,21 @@ int tc_dispatcher_attach(struct core *c, const struct program_record *prog,
 int tc_dispatcher_detach(struct core *c, const struct link_record *l, struct error *err);
 /* Whether l is a TC link whose pin is an extension's link into a TC dispatcher. */
 bool tc_link_is_dispatched(const struct link_record *l);
+
+/* ---- Shared by both dispatchers (dispatcher_common.c); kind is "XDP" or "TC" ---- */
+
+struct program_record;
+
+/* The test hook of docs/dispatchers.md: true (err set) when BPFD_TEST_FAIL_REBUILD=step. */
+bool dispatcher_inject_failure(const char *kind, const char *step, struct error *err);
+char *dispatcher_path_in(const char *dir, const char *name);
+uint32_t dispatcher_prog_id_of_fd(int fd);
+/* Whether l's interface still exists under the same index and name. */
+bool dispatcher_iface_exists(const struct link_record *l);
+/* Loads prog again as an extension (freplace) of slot `slot` of the dispatcher disp_fd,
+ * sharing prog's pinned maps and applying its global data; *ret_fd owns the new program. */
+int dispatcher_load_extension(const char *kind, const struct program_record *prog, int disp_fd,
+			      unsigned slot, int *ret_fd, struct error *err);
+/* BTF ids of prog0..prog<n_slots-1> in the loaded dispatcher, for attaching extensions. */
+int dispatcher_slot_btf_ids(const char *kind, int disp_fd, uint32_t *ids, unsigned n_slots,
+			    struct error *err);

@@ -29,7 +29,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <bpf/btf.h>
 #include <libmnl/libmnl.h>
 
 #include "dispatcher.h"
@@ -83,32 +82,12 @@ int tc_dispatcher_hook_name(const struct link_record *hook, char *buf, size_t si
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-/* ---- Test hook: the XDP dispatcher's BPFD_TEST_FAIL_REBUILD, for TC rebuilds too ---- */
-
-static bool inject_failure(const char *step, struct error *err)
-{
-	const char *v = secure_getenv("BPFD_TEST_FAIL_REBUILD");
-
-	if (!v || !streq(v, step))
-		return false;
-	error_set(err, -EIO,
-		  "TC dispatcher rebuild: injected failure at step '%s' (BPFD_TEST_FAIL_REBUILD)",
-		  step);
-	return true;
-}
 
 /* ---- Paths ---- */
 
-static char *path_in(const char *dir, const char *name)
-{
-	char *p;
-
-	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
-}
-
 static char *tc_dir(struct core *c)
 {
-	return path_in(c->bpffs, "tc");
+	return dispatcher_path_in(c->bpffs, "tc");
 }
 
 static char *hook_dir(struct core *c, const struct link_record *hook)
@@ -135,13 +114,6 @@ static char *clsact_mark(struct core *c, const struct link_record *hook)
 
 /* ---- Kernel helpers ---- */
 
-static uint32_t prog_id_of_fd(int fd)
-{
-	struct bpf_prog_info info = {};
-	uint32_t len = sizeof(info);
-
-	return bpf_prog_get_info_by_fd(fd, &info, &len) < 0 ? 0 : info.id;
-}
 
 static bool is_ingress(const struct link_record *hook)
 {
@@ -401,96 +373,6 @@ static void filter_remove(const struct link_record *hook)
 			  strerror(-r));
 }
 
-/* ---- Extensions and the dispatcher program (as in dispatcher_xdp.c) ---- */
-
-static int reuse_maps(struct bpf_object *obj, const struct program_record *prog, struct error *err)
-{
-	struct bpf_map *map;
-
-	bpf_object__for_each_map(map, obj) {
-		_cleanup_free_ char *path = NULL;
-		_cleanup_close_ int fd = -EBADF;
-		int r;
-
-		if (bpf_map__is_internal(map))
-			continue;
-		if (asprintf(&path, "%s/%s", prog->map_pin_path, bpf_map__name(map)) < 0)
-			return error_set(err, -ENOMEM, "out of memory");
-		for (char *s = path + strlen(prog->map_pin_path) + 1; *s; s++)
-			if (*s == '.')
-				*s = '_';
-		fd = bpf_obj_get(path);
-		if (fd < 0)
-			return error_set(err, -EIO,
-					 "program %u: its map pin %s cannot be opened: %m",
-					 prog->id, path);
-		r = bpf_map__reuse_fd(map, fd);
-		if (r < 0)
-			return error_set(err, -EIO, "program %u: reusing map %s: %s", prog->id,
-					 path, strerror(-r));
-	}
-	return 0;
-}
-
-static int load_extension(const struct program_record *prog, int disp_fd, unsigned slot,
-			  int *ret_fd, struct error *err)
-{
-	const struct load_program_spec ps = {.name = prog->name, .type = prog->type};
-	const struct load_spec spec = {
-		.path = prog->path,
-		.programs = &ps,
-		.n_programs = 1,
-		.global_data = prog->global_data,
-		.n_global_data = prog->n_global_data,
-		.owner_uid = prog->owner_uid,
-	};
-	_cleanup_(loader__freep) struct loader *l = NULL;
-	struct bpf_program *p;
-	char fn[16];
-	int r, fd;
-
-	r = loader__open(&spec, &l, err);
-	if (r < 0) {
-		error_append(err, "(reopening the object of program %u for the TC dispatcher)",
-			     prog->id);
-		return r;
-	}
-	p = l->progs[0].prog;
-	snprintf(fn, sizeof(fn), "prog%u", slot);
-	if (bpf_program__set_type(p, BPF_PROG_TYPE_EXT) < 0 ||
-	    bpf_program__set_expected_attach_type(p, 0) < 0 ||
-	    bpf_program__set_attach_target(p, disp_fd, fn) < 0)
-		return error_set(err, -EIO, "program %u: cannot target TC dispatcher slot %s",
-				 prog->id, fn);
-	r = reuse_maps(l->obj, prog, err);
-	if (r < 0)
-		return r;
-	r = bpf_object__load(l->obj);
-	if (r < 0) {
-		const char *log = l->progs[0].log_buf;
-		size_t len = log ? strlen(log) : 0;
-
-		if (r == -EPERM) {
-			error_set(err, -EPERM,
-				  "loading program %u ('%s') as an extension (freplace) of the TC "
-				  "dispatcher refused: EPERM",
-				  prog->id, prog->name);
-			diagnose_refusal(err, "freplace", true, -EPERM, log);
-			return -EPERM;
-		}
-		return error_set(err, r == -EINVAL || r == -EACCES ? -EINVAL : -EIO,
-				 "loading program %u ('%s') as an extension of the TC dispatcher "
-				 "failed: %s%s%s",
-				 prog->id, prog->name, strerror(-r), len ? ": " : "",
-				 len > 1000 ? log + len - 1000 : len ? log : "");
-	}
-	fd = fcntl(bpf_program__fd(p), F_DUPFD_CLOEXEC, 3);
-	if (fd < 0)
-		return error_set(err, negative_errno(), "dup: %m");
-	*ret_fd = fd;
-	return 0;
-}
-
 static int load_dispatcher(const struct tc_dispatcher_config *cfg, struct bpf_object **ret_obj,
 			   int *ret_fd, struct error *err)
 {
@@ -536,32 +418,6 @@ static int load_dispatcher(const struct tc_dispatcher_config *cfg, struct bpf_ob
 	return 0;
 }
 
-static int slot_btf_ids(int disp_fd, uint32_t ids[TC_DISPATCHER_SLOTS], struct error *err)
-{
-	struct bpf_prog_info info = {};
-	uint32_t len = sizeof(info);
-	struct btf *btf;
-
-	if (bpf_prog_get_info_by_fd(disp_fd, &info, &len) < 0 || !info.btf_id)
-		return error_set(err, -EIO, "the TC dispatcher has no BTF: %m");
-	btf = btf__load_from_kernel_by_id(info.btf_id);
-	if (!btf)
-		return error_set(err, -EIO, "reading the TC dispatcher's BTF: %m");
-	for (unsigned i = 0; i < TC_DISPATCHER_SLOTS; i++) {
-		char fn[16];
-		int id;
-
-		snprintf(fn, sizeof(fn), "prog%u", i);
-		id = btf__find_by_name_kind(btf, fn, BTF_KIND_FUNC);
-		if (id <= 0) {
-			btf__free(btf);
-			return error_set(err, -EIO, "the TC dispatcher has no slot %s", fn);
-		}
-		ids[i] = (uint32_t)id;
-	}
-	btf__free(btf);
-	return 0;
-}
 
 /* ---- Rebuild ---- */
 
@@ -623,7 +479,7 @@ static int open_current(struct rebuild *b, struct error *err)
 
 	b->old_disp_fd = bpf_obj_get(b->disp_pin);
 	if (b->old_disp_fd >= 0)
-		ours = prog_id_of_fd(b->old_disp_fd);
+		ours = dispatcher_prog_id_of_fd(b->old_disp_fd);
 	r = scan_filters(hook, is_ingress(hook), ours, &s);
 	if (r < 0 && r != -EINVAL && r != -ENOENT)
 		return error_set(err, -EIO, "interface %s: listing its %s TC filters: %s",
@@ -678,8 +534,8 @@ static int tc_rebuild(struct core *c, const struct link_record *hook,
 		return r;
 	dir = tc_dir(c);
 	b.dir = hook_dir(c, hook);
-	if (!dir || !b.dir || !(b.disp_pin = path_in(b.dir, "dispatcher")) ||
-	    !(b.disp_tmp = path_in(b.dir, "dispatcher_new"))) {
+	if (!dir || !b.dir || !(b.disp_pin = dispatcher_path_in(b.dir, "dispatcher")) ||
+	    !(b.disp_tmp = dispatcher_path_in(b.dir, "dispatcher_new"))) {
 		r = error_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -723,14 +579,14 @@ static int tc_rebuild(struct core *c, const struct link_record *hook,
 	}
 
 	/* 1. The new dispatcher. */
-	if (inject_failure("load", err)) {
+	if (dispatcher_inject_failure("TC", "load", err)) {
 		r = err->code;
 		goto out;
 	}
 	r = load_dispatcher(&cfg, &b.disp_obj, &b.disp_fd, err);
 	if (r < 0)
 		goto out;
-	r = slot_btf_ids(b.disp_fd, btf_ids, err);
+	r = dispatcher_slot_btf_ids("TC", b.disp_fd, btf_ids, TC_DISPATCHER_SLOTS, err);
 	if (r < 0)
 		goto out;
 
@@ -740,7 +596,7 @@ static int tc_rebuild(struct core *c, const struct link_record *hook,
 		LIBBPF_OPTS(bpf_link_create_opts, lo, .target_btf_id = btf_ids[i]);
 
 		if (i == new_idx) {
-			r = load_extension(new_prog, b.disp_fd, (unsigned)i, &s->ext_fd, err);
+			r = dispatcher_load_extension("TC", new_prog, b.disp_fd, (unsigned)i, &s->ext_fd, err);
 			if (r < 0)
 				goto out;
 		} else {
@@ -773,7 +629,7 @@ static int tc_rebuild(struct core *c, const struct link_record *hook,
 		}
 		s->rec.kernel_link_id = kernel_link_id_of_fd(s->link_fd);
 	}
-	if (inject_failure("attach", err)) {
+	if (dispatcher_inject_failure("TC", "attach", err)) {
 		r = err->code;
 		goto out;
 	}
@@ -826,7 +682,7 @@ static int tc_rebuild(struct core *c, const struct link_record *hook,
 			  hook->direction, strerror(-r));
 		goto out;
 	}
-	if (inject_failure("store", err) || inject_failure("swap", err)) {
+	if (dispatcher_inject_failure("TC", "store", err) || dispatcher_inject_failure("TC", "swap", err)) {
 		r = err->code;
 		goto out;
 	}
@@ -855,7 +711,7 @@ static int tc_rebuild(struct core *c, const struct link_record *hook,
 	if (removed && removed->pin_path)
 		unlink(removed->pin_path);
 	log_debug("TC dispatcher of %s %s: new revision (program %u) with %zu programs",
-		  hook->iface, hook->direction, prog_id_of_fd(b.disp_fd), n);
+		  hook->iface, hook->direction, dispatcher_prog_id_of_fd(b.disp_fd), n);
 	rebuild_done(&b, true);
 	return 0;
 
@@ -876,7 +732,7 @@ out:
 	if (!replace && b.old_disp_fd < 0) {
 		/* Nothing of bpfd's ran here before: leave no directory (nor qdisc) behind. */
 		_cleanup_free_ char *hd = hook_dir(c, hook),
-				    *disp = hd ? path_in(hd, "dispatcher") : NULL;
+				    *disp = hd ? dispatcher_path_in(hd, "dispatcher") : NULL;
 
 		if (disp && access(disp, F_OK) < 0) {
 			pins_remove_dir(hd);
@@ -966,12 +822,6 @@ static int forget_link(struct core *c, const struct link_record *l, size_t n_lef
 	return 0;
 }
 
-static bool iface_exists(const struct link_record *l)
-{
-	char name[IF_NAMESIZE];
-
-	return if_indextoname((unsigned)l->ifindex, name) && l->iface && streq(name, l->iface);
-}
 
 int tc_dispatcher_detach(struct core *c, const struct link_record *l, struct error *err)
 {
@@ -1006,7 +856,7 @@ int tc_dispatcher_detach(struct core *c, const struct link_record *l, struct err
 			goto out;
 		}
 	}
-	if (!iface_exists(l)) {
+	if (!dispatcher_iface_exists(l)) {
 		r = forget_link(c, l, k);
 		if (r < 0)
 			error_set(err, r, "state store: %s", strerror(-r));

@@ -25,7 +25,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <bpf/btf.h>
 
 #include "dispatcher.h"
 #include "internal.h"
@@ -118,24 +117,6 @@ int dispatcher_hook_name(const struct link_record *hook, char *buf, size_t size)
 
 /* ---- Test hook ---- */
 
-/*
- * BPFD_TEST_FAIL_REBUILD=<step> in bpfd's environment makes every XDP dispatcher rebuild fail
- * at that step ("load", "attach", "store", "swap"), to test that a failed rebuild leaves the
- * previous chain running and the store unchanged (docs/dispatchers.md). Unset in production.
- */
-static bool inject_failure(const char *step, struct error *err)
-{
-	const char *v = secure_getenv("BPFD_TEST_FAIL_REBUILD");
-
-	if (!v || !streq(v, step))
-		return false;
-	error_set(err, -EIO,
-		  "XDP dispatcher rebuild: injected failure at step '%s' "
-		  "(BPFD_TEST_FAIL_REBUILD)",
-		  step);
-	return true;
-}
-
 /* ---- Paths ---- */
 
 static char *hook_dir(struct core *c, const struct link_record *hook)
@@ -147,22 +128,7 @@ static char *hook_dir(struct core *c, const struct link_record *hook)
 	return asprintf(&p, "%s/xdp/%s", c->bpffs, name) < 0 ? NULL : p;
 }
 
-static char *path_in(const char *dir, const char *name)
-{
-	char *p;
-
-	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
-}
-
 /* ---- Kernel helpers ---- */
-
-static uint32_t prog_id_of_fd(int fd)
-{
-	struct bpf_prog_info info = {};
-	uint32_t len = sizeof(info);
-
-	return bpf_prog_get_info_by_fd(fd, &info, &len) < 0 ? 0 : info.id;
-}
 
 /* The program attached to ifindex's XDP hook in any mode, 0 for none. */
 static uint32_t xdp_attached_id(int ifindex)
@@ -186,97 +152,6 @@ bool xdp_link_is_dispatched(const struct link_record *l)
 	if (fd < 0 || bpf_link_get_info_by_fd(fd, &info, &len) < 0)
 		return false;
 	return info.type == BPF_LINK_TYPE_TRACING;
-}
-
-/* Maps of prog's object: the pinned ones in its map directory are reused (so the copy counts
- * into the same maps); .rodata/.data/.bss are fresh, with prog's global data applied. */
-static int reuse_maps(struct bpf_object *obj, const struct program_record *prog, struct error *err)
-{
-	struct bpf_map *map;
-
-	bpf_object__for_each_map(map, obj) {
-		_cleanup_free_ char *path = NULL;
-		_cleanup_close_ int fd = -EBADF;
-		int r;
-
-		if (bpf_map__is_internal(map))
-			continue;
-		if (asprintf(&path, "%s/%s", prog->map_pin_path, bpf_map__name(map)) < 0)
-			return error_set(err, -ENOMEM, "out of memory");
-		for (char *s = path + strlen(prog->map_pin_path) + 1; *s; s++)
-			if (*s == '.')
-				*s = '_';
-		fd = bpf_obj_get(path);
-		if (fd < 0)
-			return error_set(err, -EIO,
-					 "program %u: its map pin %s cannot be opened: %m",
-					 prog->id, path);
-		r = bpf_map__reuse_fd(map, fd);
-		if (r < 0)
-			return error_set(err, -EIO, "program %u: reusing map %s: %s", prog->id,
-					 path, strerror(-r));
-	}
-	return 0;
-}
-
-/* Loads prog again as an extension of slot `slot` of the dispatcher disp_fd. */
-static int load_extension(const struct program_record *prog, int disp_fd, unsigned slot,
-			  int *ret_fd, struct error *err)
-{
-	const struct load_program_spec ps = {.name = prog->name, .type = prog->type};
-	const struct load_spec spec = {
-		.path = prog->path,
-		.programs = &ps,
-		.n_programs = 1,
-		.global_data = prog->global_data,
-		.n_global_data = prog->n_global_data,
-		.owner_uid = prog->owner_uid,
-	};
-	_cleanup_(loader__freep) struct loader *l = NULL;
-	struct bpf_program *p;
-	char fn[16];
-	int r, fd;
-
-	r = loader__open(&spec, &l, err);
-	if (r < 0) {
-		error_append(err, "(reopening the object of program %u for the XDP dispatcher)",
-			     prog->id);
-		return r;
-	}
-	p = l->progs[0].prog;
-	snprintf(fn, sizeof(fn), "prog%u", slot);
-	if (bpf_program__set_type(p, BPF_PROG_TYPE_EXT) < 0 ||
-	    bpf_program__set_expected_attach_type(p, 0) < 0 ||
-	    (r = bpf_program__set_attach_target(p, disp_fd, fn)) < 0)
-		return error_set(err, -EIO, "program %u: cannot target dispatcher slot %s",
-				 prog->id, fn);
-	r = reuse_maps(l->obj, prog, err);
-	if (r < 0)
-		return r;
-	r = bpf_object__load(l->obj);
-	if (r < 0) {
-		const char *log = l->progs[0].log_buf;
-		size_t len = strlen(log);
-
-		if (r == -EPERM) {
-			error_set(err, -EPERM,
-				  "loading program %u ('%s') as an extension (freplace) of the XDP "
-				  "dispatcher refused: EPERM",
-				  prog->id, prog->name);
-			diagnose_refusal(err, "freplace", true, -EPERM, log);
-			return -EPERM;
-		}
-		return error_set(err, r == -EINVAL || r == -EACCES ? -EINVAL : -EIO,
-				 "loading program %u ('%s') as an extension of the XDP dispatcher "
-				 "failed: %s%s%s",
-				 prog->id, prog->name, strerror(-r), len ? ": " : "",
-				 len > 1000 ? log + len - 1000 : log);
-	}
-	fd = fcntl(bpf_program__fd(p), F_DUPFD_CLOEXEC, 3);
-	if (fd < 0)
-		return error_set(err, negative_errno(), "dup: %m");
-	*ret_fd = fd;
-	return 0;
 }
 
 /* Loads a dispatcher with cfg; returns its (owned) object and the program fd. */
@@ -322,34 +197,6 @@ static int load_dispatcher(const struct xdp_dispatcher_config *cfg, struct bpf_o
 	}
 	*ret_obj = obj;
 	*ret_fd = bpf_program__fd(p);
-	return 0;
-}
-
-/* BTF ids of prog0..prog9 in the loaded dispatcher, for attaching extensions to it. */
-static int slot_btf_ids(int disp_fd, uint32_t ids[XDP_DISPATCHER_SLOTS], struct error *err)
-{
-	struct bpf_prog_info info = {};
-	uint32_t len = sizeof(info);
-	struct btf *btf;
-
-	if (bpf_prog_get_info_by_fd(disp_fd, &info, &len) < 0 || !info.btf_id)
-		return error_set(err, -EIO, "the XDP dispatcher has no BTF: %m");
-	btf = btf__load_from_kernel_by_id(info.btf_id);
-	if (!btf)
-		return error_set(err, -EIO, "reading the XDP dispatcher's BTF: %m");
-	for (unsigned i = 0; i < XDP_DISPATCHER_SLOTS; i++) {
-		char fn[16];
-		int id;
-
-		snprintf(fn, sizeof(fn), "prog%u", i);
-		id = btf__find_by_name_kind(btf, fn, BTF_KIND_FUNC);
-		if (id <= 0) {
-			btf__free(btf);
-			return error_set(err, -EIO, "the XDP dispatcher has no slot %s", fn);
-		}
-		ids[i] = (uint32_t)id;
-	}
-	btf__free(btf);
 	return 0;
 }
 
@@ -413,7 +260,7 @@ static int open_current(struct rebuild *b, struct error *err)
 	b->old_disp_fd = bpf_obj_get(b->disp_pin);
 	b->old_link_fd = bpf_obj_get(b->link_pin);
 	if (b->old_disp_fd >= 0)
-		ours = prog_id_of_fd(b->old_disp_fd);
+		ours = dispatcher_prog_id_of_fd(b->old_disp_fd);
 	attached = xdp_attached_id(b->hook->ifindex);
 	if (attached && attached != ours) {
 		describe_xdp_owner(b->hook->ifindex, b->hook->iface, err);
@@ -468,9 +315,9 @@ static int xdp_rebuild(struct core *c, const struct link_record *hook,
 	if (asprintf(&xdp_dir, "%s/xdp", c->bpffs) < 0)
 		return error_set(err, -ENOMEM, "out of memory");
 	b.dir = hook_dir(c, hook);
-	if (!b.dir || !(b.disp_pin = path_in(b.dir, "dispatcher")) ||
-	    !(b.disp_tmp = path_in(b.dir, "dispatcher_new")) ||
-	    !(b.link_pin = path_in(b.dir, "link"))) {
+	if (!b.dir || !(b.disp_pin = dispatcher_path_in(b.dir, "dispatcher")) ||
+	    !(b.disp_tmp = dispatcher_path_in(b.dir, "dispatcher_new")) ||
+	    !(b.link_pin = dispatcher_path_in(b.dir, "link"))) {
 		r = error_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -504,14 +351,14 @@ static int xdp_rebuild(struct core *c, const struct link_record *hook,
 	}
 
 	/* 1. The new dispatcher. */
-	if (inject_failure("load", err)) {
+	if (dispatcher_inject_failure("XDP", "load", err)) {
 		r = err->code;
 		goto out;
 	}
 	r = load_dispatcher(&cfg, &b.disp_obj, &b.disp_fd, err);
 	if (r < 0)
 		goto out;
-	r = slot_btf_ids(b.disp_fd, btf_ids, err);
+	r = dispatcher_slot_btf_ids("XDP", b.disp_fd, btf_ids, XDP_DISPATCHER_SLOTS, err);
 	if (r < 0)
 		goto out;
 
@@ -522,7 +369,7 @@ static int xdp_rebuild(struct core *c, const struct link_record *hook,
 
 		if (i == new_idx) {
 			s->new_prog = new_prog;
-			r = load_extension(new_prog, b.disp_fd, (unsigned)i, &s->ext_fd, err);
+			r = dispatcher_load_extension("XDP", new_prog, b.disp_fd, (unsigned)i, &s->ext_fd, err);
 			if (r < 0)
 				goto out;
 		} else {
@@ -557,7 +404,7 @@ static int xdp_rebuild(struct core *c, const struct link_record *hook,
 		}
 		s->rec.kernel_link_id = kernel_link_id_of_fd(s->link_fd);
 	}
-	if (inject_failure("attach", err)) {
+	if (dispatcher_inject_failure("XDP", "attach", err)) {
 		r = err->code;
 		goto out;
 	}
@@ -609,7 +456,7 @@ static int xdp_rebuild(struct core *c, const struct link_record *hook,
 			  strerror(-r));
 		goto out;
 	}
-	if (inject_failure("store", err) || inject_failure("swap", err)) {
+	if (dispatcher_inject_failure("XDP", "store", err) || dispatcher_inject_failure("XDP", "swap", err)) {
 		r = err->code;
 		goto out;
 	}
@@ -659,7 +506,7 @@ static int xdp_rebuild(struct core *c, const struct link_record *hook,
 	if (removed && removed->pin_path)
 		unlink(removed->pin_path);
 	log_debug("XDP dispatcher of %s: new revision (program %u) with %zu programs", hook->iface,
-		  prog_id_of_fd(b.disp_fd), n);
+		  dispatcher_prog_id_of_fd(b.disp_fd), n);
 	rebuild_done(&b, true);
 	return 0;
 
@@ -684,7 +531,7 @@ out:
 	if (!swapped && n > 0) {
 		/* Nothing ran here before: leave no directory behind. */
 		_cleanup_free_ char *dir = hook_dir(c, hook),
-				    *disp = dir ? path_in(dir, "dispatcher") : NULL;
+				    *disp = dir ? dispatcher_path_in(dir, "dispatcher") : NULL;
 
 		if (disp && access(disp, F_OK) < 0)
 			pins_remove_dir(dir);
@@ -768,14 +615,6 @@ static int forget_link(struct core *c, const struct link_record *l, size_t n_lef
 	return 0;
 }
 
-static bool iface_exists(const struct link_record *l)
-{
-	char name[IF_NAMESIZE];
-
-	/* An index can be reused by a new interface: the name must match too. */
-	return if_indextoname((unsigned)l->ifindex, name) && l->iface && streq(name, l->iface);
-}
-
 int xdp_dispatcher_detach(struct core *c, const struct link_record *l, struct error *err)
 {
 	_cleanup_close_ int saved_ns = -EBADF;
@@ -810,7 +649,7 @@ int xdp_dispatcher_detach(struct core *c, const struct link_record *l, struct er
 			goto out;
 		}
 	}
-	if (!iface_exists(l)) {
+	if (!dispatcher_iface_exists(l)) {
 		r = forget_link(c, l, k);
 		if (r < 0)
 			error_set(err, r, "state store: %s", strerror(-r));
@@ -855,11 +694,11 @@ void xdp_dispatchers_reconcile(struct core *c)
 			       dispatcher_hook_name(&links[i], name, sizeof(name)) == 0 &&
 			       streq(name, de->d_name) && xdp_link_is_dispatched(&links[i]);
 		}
-		dir = path_in(xdp_dir, de->d_name);
+		dir = dispatcher_path_in(xdp_dir, de->d_name);
 		if (!dir)
 			break;
 		if (used) {
-			_cleanup_free_ char *tmp = path_in(dir, "dispatcher_new");
+			_cleanup_free_ char *tmp = dispatcher_path_in(dir, "dispatcher_new");
 			DIR *hd = opendir(dir);
 			struct dirent *he;
 
@@ -872,7 +711,7 @@ void xdp_dispatchers_reconcile(struct core *c)
 				closedir(hd);
 			continue;
 		}
-		link = path_in(dir, "link");
+		link = dispatcher_path_in(dir, "link");
 		if (link) {
 			_cleanup_close_ int fd = bpf_obj_get(link);
 

@@ -42,6 +42,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct loader *, loader__free);
 char *pin_path_program(const struct core *c, uint32_t prog_id);
 char *pin_path_link(const struct core *c, uint32_t link_id);
 char *pin_path_maps_dir(const struct core *c, uint32_t owner_prog_id);
+/* <dir>/<map_name> with '.' made '_' (bpftool's convention, since bpffs refuses dots). */
+char *pin_path_map(const char *dir, const char *map_name);
 int pins_ensure_bpffs(const char *path, struct error *err);
 int pins_mkdir(const char *path, mode_t mode);
 /* Pins fd at path, then sets mode and group (pin_gid unless (gid_t)-1). */

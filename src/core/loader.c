@@ -441,20 +441,6 @@ static int resolve_map_owner(struct core *c, uint32_t id, struct program_record 
 	return 0;
 }
 
-/* bpffs refuses '.' in names (EPERM), and internal maps are "obj.rodata": use '_' like
- * bpftool does. */
-static char *map_pin_path(const char *dir, const struct bpf_map *map)
-{
-	char *path;
-
-	if (asprintf(&path, "%s/%s", dir, bpf_map__name(map)) < 0)
-		return NULL;
-	for (char *s = path + strlen(dir) + 1; *s; s++)
-		if (*s == '.')
-			*s = '_';
-	return path;
-}
-
 static int reuse_owner_maps(struct loader *l, const char *dir, uint32_t owner,
 			    struct error *err)
 {
@@ -468,7 +454,7 @@ static int reuse_owner_maps(struct loader *l, const char *dir, uint32_t owner,
 		/* Global data stays per program: only the owner's real maps are shared. */
 		if (bpf_map__is_internal(map))
 			continue;
-		path = map_pin_path(dir, map);
+		path = pin_path_map(dir, bpf_map__name(map));
 		if (!path)
 			return error_set(err, -ENOMEM, "out of memory");
 		fd = bpf_obj_get(path);
@@ -524,7 +510,7 @@ static int pin_maps(struct core *c, struct loader *l, const char *dir, struct er
 	if (c->pin_gid != (gid_t)-1 && chown(dir, (uid_t)-1, c->pin_gid) < 0)
 		return error_set(err, negative_errno(), "chown %s: %m", dir);
 	bpf_object__for_each_map(map, l->obj) {
-		_cleanup_free_ char *path = map_pin_path(dir, map);
+		_cleanup_free_ char *path = pin_path_map(dir, bpf_map__name(map));
 
 		if (!path)
 			return error_set(err, -ENOMEM, "out of memory");

@@ -33,6 +33,19 @@ char *pin_path_maps_dir(const struct core *c, uint32_t owner_prog_id)
 	return asprintf(&p, "%s/maps/%u", c->bpffs, owner_prog_id) < 0 ? NULL : p;
 }
 
+char *pin_path_map(const char *dir, const char *map_name)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s", dir, map_name) < 0)
+		return NULL;
+	/* bpffs refuses '.' in names (EPERM), and internal maps are "obj.rodata". */
+	for (char *s = p + strlen(dir) + 1; *s; s++)
+		if (*s == '.')
+			*s = '_';
+	return p;
+}
+
 int pins_mkdir(const char *path, mode_t mode)
 {
 	if (mkdir(path, mode) < 0 && errno != EEXIST)
