@@ -144,8 +144,11 @@ int core__new(const struct core_config *config, struct core **ret, struct error 
 	if ((r = pins_mkdir(links, 0700)) < 0 || (r = pins_mkdir(maps, 0755)) < 0 ||
 	    (r = pins_mkdir(c->state_dir, 0755)) < 0) {
 		core__free(c);
-		return error_set(err, r, "cannot create bpfd's directories under %s and %s: %s",
-				 config->bpffs, config->state_dir, strerror(-r));
+		return error_set(err, r, "cannot create bpfd's directories under %s and %s: %s%s",
+				 config->bpffs, config->state_dir, strerror(-r),
+				 r == -EACCES ? " (before Linux 6.7 a new bpffs belongs to root "
+						"whoever mounts it: mount it as root and chown it to "
+						"bpfd first, as bpfd-mount-bpffs does)" : "");
 	}
 	r = store__open(db, &c->store);
 	if (r < 0) {

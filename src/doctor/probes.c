@@ -726,9 +726,12 @@ void checks_probes(struct doctor *d)
 					     lockdown_level_name(f->lockdown));
 			else
 				check_remedy(d, c, "see the check '%s'", cause);
-		} else
+		} else {
 			c = check_new(d, "trampolines", DOCTOR_OK,
 				      "trampoline-based programs load (fentry, freplace, lsm)");
+			check_evidence(d, c, "probe.fentry, probe.freplace, probe.lsm",
+				       "bpf(BPF_PROG_LOAD) succeeded for each probe that ran");
+		}
 	}
 	if (fr->ran) {
 		bool ok = fr->load_error >= 0 && !(fr->attach_tried && fr->attach_error < 0);

@@ -29,8 +29,11 @@ PING = shutil.which("ping") or "/usr/bin/ping"
 PROTOC = shutil.which("protoc") or "/usr/bin/protoc"
 GRPC_PYTHON_PLUGIN = "/usr/bin/grpc_python_plugin"
 
-READY_TIMEOUT = 10.0
-STOP_TIMEOUT = 10.0
+# Slower machines (the VM tier runs this suite under qemu TCG) raise these through the
+# environment: BPFD_TEST_READY_TIMEOUT, BPFD_TEST_STOP_TIMEOUT, BPFD_TEST_PING_WAIT (seconds).
+READY_TIMEOUT = float(os.environ.get("BPFD_TEST_READY_TIMEOUT") or 10.0)
+STOP_TIMEOUT = float(os.environ.get("BPFD_TEST_STOP_TIMEOUT") or 10.0)
+PING_WAIT = float(os.environ.get("BPFD_TEST_PING_WAIT") or 1.0)
 
 # Identities for least-privilege tests. Numeric on purpose: no /etc/passwd or /etc/group
 # entries are created on the test machine. SERVICE_* stand in for the unit's user and group
@@ -40,6 +43,49 @@ BPFD_GID = 64123
 MEMBER_UID = 64125
 OUTSIDER_UID = 64126
 UNIT_FILE = REPO_ROOT / "packaging" / "bpfd.service.in"
+
+
+# ---------------------------------------------------------------------------------------------
+# The kernel under test, measured independently of bpfd (the suite also runs inside the VM
+# tier, on Debian's 6.1 and 6.12: tests/vm/run --pytest)
+
+
+def kernel_version():
+    """(major, minor) of the running kernel, e.g. (6, 1) for 6.1.0-56-amd64."""
+    major, minor = os.uname().release.split(".")[:2]
+    return int(major), int("".join(itertools.takewhile(str.isdigit, minor)) or 0)
+
+
+# TCX (BPF_TCX_INGRESS/EGRESS links) was merged in Linux 6.6.
+TCX_MIN_KERNEL = (6, 6)
+
+
+def kernel_has_tcx():
+    return kernel_version() >= TCX_MIN_KERNEL
+
+
+def kernel_has_kprobes():
+    """The kprobe PMU exists (CONFIG_KPROBES, CONFIG_PERF_EVENTS)."""
+    return os.path.exists("/sys/bus/event_source/devices/kprobe")
+
+
+def lockdown_level():
+    """none, integrity or confidentiality (None when securityfs is not readable)."""
+    try:
+        text = pathlib.Path("/sys/kernel/security/lockdown").read_text()
+    except OSError:
+        return None
+    start, end = text.find("["), text.find("]")
+    return text[start + 1:end] if 0 <= start < end else None
+
+
+def bpfd_feature(daemon, name):
+    """bpfd's measured feature NAME from Version ({"name", "available", "detail"}), or None."""
+    out = expect_ok(daemon.ctl("version"))
+    for f in out.get("features") or []:
+        if f.get("name") == name:
+            return f
+    return None
 
 
 def ensure_tracefs():
@@ -334,10 +380,18 @@ class Daemon:
         argv = [str(self.build.bpfd), "--socket", str(self.sock), "--state-dir",
                 str(self.state_dir), "--bpffs", str(self.bpffs), "--log-level", "debug"]
         if self.as_service_user:
-            # What bpfd.service gives it: its own directories, the unit's capabilities.
+            # What bpfd.service gives it: its own directories, the unit's capabilities, and
+            # its bpffs mounted and chowned by root (ExecStartPre=+bpfd-mount-bpffs). Kernels
+            # before 6.7 make a new bpffs root root-owned whoever mounts it, so the service
+            # user could not create links/ and maps/ in a bpffs of its own mounting.
             self.state_dir.mkdir(exist_ok=True)
             for d in (self.workdir, self.state_dir):
                 os.chown(d, SERVICE_UID, BPFD_GID)
+            self.bpffs.mkdir(exist_ok=True)
+            if not is_mountpoint(self.bpffs):
+                run(["mount", "-t", "bpf", "-o", "nosuid,nodev,noexec,mode=0755", "bpffs",
+                     self.bpffs], check=True)
+            os.chown(self.bpffs, SERVICE_UID, BPFD_GID)
             argv = setpriv_service_user() + argv + ["--group", str(BPFD_GID)]
         self.proc = subprocess.Popen(
             argv,
@@ -623,8 +677,10 @@ class VethPair:
     def in_ns(self, *argv, check=False, timeout=60):
         return run([IP, "netns", "exec", self.netns, *argv], check=check, timeout=timeout)
 
-    def ping(self, count, interval=0.2, wait=1):
-        """Pings host_addr from the netns; returns the number of replies received."""
+    def ping(self, count, interval=0.2, wait=None):
+        """Pings host_addr from the netns; returns the number of replies received. wait: how
+        long ping waits for a reply (PING_WAIT by default; tests expecting drops pass less)."""
+        wait = PING_WAIT if wait is None else wait
         res = self.in_ns(PING, "-n", "-q", "-c", count, "-i", interval, "-W", wait,
                          self.host_addr, timeout=count * (interval + wait) + 10)
         for line in res.stdout.splitlines():

@@ -1,7 +1,8 @@
 """List and Get: managed programs with ProgramInfo, kernel-only programs without it,
 program_type and match_metadata filters, links reported by link list/get."""
 
-from bpfdtest import (PROG_TYPE_SCHED_CLS, PROG_TYPE_XDP, expect_ok, info, prog_id)
+from bpfdtest import (PROG_TYPE_SCHED_CLS, PROG_TYPE_XDP, expect_ok, info, kernel_has_tcx,
+                      prog_id)
 
 
 def ids_of(results):
@@ -39,13 +40,18 @@ def test_list_get_and_filters(daemon, build):
 
 
 def test_link_list_and_get(daemon, build, netpair):
-    (prog,) = daemon.load(build.bpf("tcx_order"), "tcx:tcx_record")
-    pid = prog_id(prog)
-    link = daemon.attach(pid, "tcx", "--iface", netpair.host_if, "--direction", "ingress",
-                         "--priority", "42")
+    if kernel_has_tcx():
+        (prog,) = daemon.load(build.bpf("tcx_order"), "tcx:tcx_record")
+        pid = prog_id(prog)
+        link = daemon.attach(pid, "tcx", "--iface", netpair.host_if, "--direction", "ingress",
+                             "--priority", "42")
+    else:  # kernels before 6.6 (no TCX): an XDP link
+        (prog,) = daemon.load(build.bpf("xdp_counter"), "xdp:xdp_count")
+        pid = prog_id(prog)
+        link = daemon.attach(pid, "xdp", "--iface", netpair.host_if, "--priority", "42")
     links = expect_ok(daemon.ctl("link", "list", "--program", pid))
     assert str(link) in str(links), f"link list --program {pid} should show link {link}: {links}"
     one = expect_ok(daemon.ctl("link", "get", link))
     assert str(link) in str(one) and netpair.host_if in str(one), \
-        f"link get {link} should describe the TCX link on {netpair.host_if}: {one}"
+        f"link get {link} should describe the link on {netpair.host_if}: {one}"
     assert info(daemon.get(pid)).get("links") == [link]

@@ -3,11 +3,23 @@
 Every program is a load of bpf/tcx_order.bpf.o with its own `tag` (global_data); the second and
 later loads share the first one's `order` map through map_owner_id. One ping from the netns
 crosses the host veth's ingress; the map records the tag of each program run, in order.
+
+TCX needs Linux 6.6: on older kernels (Debian's 6.1 in the VM tier) the chain tests skip and a
+TCX attach must answer FAILED_PRECONDITION naming TCX.
 """
 
 import os
 
-from bpfdtest import info, order_read, order_reset, prog_id, u32_le
+import pytest
+
+from bpfdtest import (TCX_MIN_KERNEL, bpfd_feature, expect_error, info, kernel_has_tcx,
+                      kernel_version, order_read, order_reset, prog_id, u32_le)
+
+needs_tcx = pytest.mark.skipif(
+    not kernel_has_tcx(),
+    reason="kernel %d.%d has no TCX (Linux %d.%d+): covered by "
+           "test_tcx_attach_without_tcx_is_failed_precondition" % (*kernel_version(),
+                                                                   *TCX_MIN_KERNEL))
 
 
 def load_tagged(daemon, build, tags):
@@ -48,6 +60,7 @@ def observed_order(netpair, order_pin, chain_len):
     return first
 
 
+@needs_tcx
 def test_tcx_priority_order(daemon, netpair, build):
     ids, order_pin = load_tagged(daemon, build, [300, 100, 200])
     for tag in (300, 100, 200):  # attach in this order, priority = tag
@@ -55,6 +68,7 @@ def test_tcx_priority_order(daemon, netpair, build):
     assert observed_order(netpair, order_pin, 3) == [100, 200, 300]
 
 
+@needs_tcx
 def test_tcx_equal_priority_runs_in_attach_order(daemon, netpair, build):
     # Loaded 1, 2, 3 (increasing ids), attached 2, 1, 3 at one priority: attach order wins.
     ids, order_pin = load_tagged(daemon, build, [1, 2, 3])
@@ -63,6 +77,7 @@ def test_tcx_equal_priority_runs_in_attach_order(daemon, netpair, build):
     assert observed_order(netpair, order_pin, 3) == [2, 1, 3]
 
 
+@needs_tcx
 def test_tcx_detach_middle_keeps_order(daemon, netpair, build):
     ids, order_pin = load_tagged(daemon, build, [100, 200, 300])
     links = {tag: attach_tcx(daemon, ids[tag], netpair.host_if, tag) for tag in (200, 300, 100)}
@@ -74,6 +89,7 @@ def test_tcx_detach_middle_keeps_order(daemon, netpair, build):
     assert observed_order(netpair, order_pin, 3) == [100, 200, 300]
 
 
+@needs_tcx
 def test_tcx_egress(daemon, netpair, build):
     ids, order_pin = load_tagged(daemon, build, [7])
     attach_tcx(daemon, ids[7], netpair.host_if, 10, direction="egress")
@@ -87,3 +103,21 @@ def test_tcx_map_used_by_lists_all_sharers(daemon, build):
     for pid in ids.values():
         used_by = sorted(info(daemon.get(pid)).get("map_used_by", []))
         assert used_by == expected, f"map_used_by of {pid}: {used_by}, expected {expected}"
+
+
+def test_tcx_feature_matches_the_kernel(daemon):
+    """bpfd's measured 'tcx' feature (Version) agrees with the kernel version."""
+    f = bpfd_feature(daemon, "tcx")
+    assert f is not None, "Version should report the measured 'tcx' feature"
+    assert f.get("available") == kernel_has_tcx(), \
+        f"kernel {kernel_version()}: bpfd measured tcx {f}"
+
+
+@pytest.mark.skipif(kernel_has_tcx(), reason="kernel has TCX: the chain tests above cover it")
+def test_tcx_attach_without_tcx_is_failed_precondition(daemon, netpair, build):
+    (prog,) = daemon.load(build.bpf("tcx_order"), "tcx:tcx_record")
+    res = daemon.ctl("attach", prog_id(prog), "tcx", "--iface", netpair.host_if,
+                     "--direction", "ingress", "--priority", "10")
+    expect_error(res, "FAILED_PRECONDITION", "tcx", ("6.6", "kernel"))
+    assert not info(daemon.get(prog_id(prog))).get("links"), "a refused attach leaves no link"
+    assert daemon.serving()
