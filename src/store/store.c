@@ -737,14 +737,110 @@ static int pairs_load(struct store *s, const char *sql, uint32_t owner, bool blo
 	return 0;
 }
 
+/* ---- Reading records ---- */
+
+/* What the readers below need to know of a record type: they serve programs and links. */
+struct record_type {
+	size_t size;
+	int (*read_row)(struct store *s, sqlite3_stmt *st, void *rec);
+	void (*clear)(void *rec);
+};
+
+static void records_free(const struct record_type *t, void *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		t->clear((uint8_t *)list + i * t->size);
+	free(list);
+}
+
+static int read_records_locked(struct store *s, const struct record_type *t, const char *sql,
+			       const char *param, int64_t value, void **ret, size_t *ret_n)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	void *list = NULL, *rec;
+	size_t n = 0;
+	int r;
+
+	r = store_prepare(s, sql, &st);
+	if (r < 0)
+		return r;
+	if (param) {
+		r = bind_int64(st, param, value);
+		if (r < 0)
+			return r;
+	}
+	while ((r = step_row(st)) > 0) {
+		rec = array_append(&list, &n, t->size);
+		if (!rec) {
+			r = -ENOMEM;
+			break;
+		}
+		r = t->read_row(s, st, rec);
+		if (r < 0)
+			break;
+	}
+	if (r < 0) {
+		records_free(t, list, n);
+		return r;
+	}
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+/* The rows sql selects (with param bound to value unless param is NULL), read in one
+ * transaction so that each row and its children come from one snapshot. */
+static int read_records(struct store *s, const struct record_type *t, const char *sql,
+			const char *param, int64_t value, void **ret, size_t *ret_n)
+{
+	void *list = NULL;
+	size_t n = 0;
+	int r;
+
+	r = op_begin(s);
+	if (r < 0)
+		return r;
+	r = op_end(s, read_records_locked(s, t, sql, param, value, &list, &n));
+	if (r < 0) {
+		/* Only reachable if RELEASE of a read-only savepoint failed. */
+		records_free(t, list, n);
+		return r;
+	}
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+/* The record sql selects by its primary key :id; -ENOENT if there is none. */
+static int read_record(struct store *s, const struct record_type *t, const char *sql,
+		       uint32_t id, void *ret)
+{
+	void *list = NULL;
+	size_t n = 0;
+	int r;
+
+	r = read_records(s, t, sql, ":id", id, &list, &n);
+	if (r < 0)
+		return r;
+	if (n == 0) {
+		free(list);
+		return -ENOENT;
+	}
+	/* id is the primary key: there is no second row. */
+	memcpy(ret, list, t->size);
+	free(list);
+	return 0;
+}
+
 /* ---- Programs ---- */
 
 #define PROGRAM_COLUMNS                                                                            \
 	"id, name, type, kernel_type, path, attach_fn, pin_path, map_pin_path, map_owner_id, "     \
 	"owner_uid, uuid, created_usec, section"
 
-static int program_read_row(struct store *s, sqlite3_stmt *st, struct program_record *p)
+static int program_read_row(struct store *s, sqlite3_stmt *st, void *rec)
 {
+	struct program_record *p = rec;
 	int r;
 
 	p->id = (uint32_t)sqlite3_column_int64(st, 0);
@@ -819,93 +915,32 @@ int store__put_program(struct store *s, const struct program_record *p)
 	return op_end(s, put_program_locked(s, p));
 }
 
-static int get_program_locked(struct store *s, uint32_t id, struct program_record *p)
+static void program_clear(void *rec)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r;
-
-	r = store_prepare(s, "SELECT " PROGRAM_COLUMNS " FROM programs WHERE id = :id", &st);
-	if (r < 0)
-		return r;
-	r = bind_int64(st, ":id", id);
-	if (r < 0)
-		return r;
-	r = step_row(st);
-	if (r < 0)
-		return r;
-	if (r == 0)
-		return -ENOENT;
-	return program_read_row(s, st, p);
+	program_record__clear(rec);
 }
+
+static const struct record_type program_type = {
+	.size = sizeof(struct program_record),
+	.read_row = program_read_row,
+	.clear = program_clear,
+};
 
 int store__get_program(struct store *s, uint32_t id, struct program_record *ret)
 {
-	_cleanup_(program_record__clear) struct program_record p = {};
-	int r;
-
 	if (!s || !ret)
 		return -EINVAL;
-	/* A read transaction: the row and its children come from one snapshot. */
-	r = op_begin(s);
-	if (r < 0)
-		return r;
-	r = op_end(s, get_program_locked(s, id, &p));
-	if (r < 0)
-		return r;
-	*ret = p;
-	p = (struct program_record){};
-	return 0;
-}
-
-static int list_programs_locked(struct store *s, struct program_record **ret, size_t *ret_n)
-{
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	struct program_record *list = NULL, *p;
-	size_t n = 0;
-	int r;
-
-	r = store_prepare(s, "SELECT " PROGRAM_COLUMNS " FROM programs ORDER BY id", &st);
-	if (r < 0)
-		return r;
-	while ((r = step_row(st)) > 0) {
-		p = array_append((void **)&list, &n, sizeof(*list));
-		if (!p) {
-			r = -ENOMEM;
-			break;
-		}
-		r = program_read_row(s, st, p);
-		if (r < 0)
-			break;
-	}
-	if (r < 0) {
-		program_records_free(list, n);
-		return r;
-	}
-	*ret = list;
-	*ret_n = n;
-	return 0;
+	return read_record(s, &program_type,
+			   "SELECT " PROGRAM_COLUMNS " FROM programs WHERE id = :id", id, ret);
 }
 
 int store__list_programs(struct store *s, struct program_record **ret, size_t *ret_n)
 {
-	struct program_record *list = NULL;
-	size_t n = 0;
-	int r;
-
 	if (!s || !ret || !ret_n)
 		return -EINVAL;
-	r = op_begin(s);
-	if (r < 0)
-		return r;
-	r = op_end(s, list_programs_locked(s, &list, &n));
-	if (r < 0) {
-		/* Only reachable if RELEASE of a read-only savepoint failed. */
-		program_records_free(list, n);
-		return r;
-	}
-	*ret = list;
-	*ret_n = n;
-	return 0;
+	return read_records(s, &program_type,
+			    "SELECT " PROGRAM_COLUMNS " FROM programs ORDER BY id", NULL, 0,
+			    (void **)ret, ret_n);
 }
 
 static int delete_program_locked(struct store *s, uint32_t id)
@@ -1023,8 +1058,9 @@ int store__allocate_link_id(struct store *s, uint32_t *ret)
 	"id, prog_id, type, kernel_link_id, pin_path, owner_uid, seq, iface, ifindex, priority, "  \
 	"direction, netns, tracepoint, fn_name, probe_offset, target, pid, retprobe"
 
-static int link_read_row(struct store *s, sqlite3_stmt *st, struct link_record *l)
+static int link_read_row(struct store *s, sqlite3_stmt *st, void *rec)
 {
+	struct link_record *l = rec;
 	_cleanup_stmt_ sqlite3_stmt *po = NULL;
 	int r;
 
@@ -1205,100 +1241,37 @@ int store__put_link(struct store *s, const struct link_record *l, uint64_t *ret_
 	return 0;
 }
 
-static int get_link_locked(struct store *s, uint32_t id, struct link_record *l)
+static void link_clear(void *rec)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r;
-
-	r = store_prepare(s, "SELECT " LINK_COLUMNS " FROM links WHERE id = :id", &st);
-	if (r < 0)
-		return r;
-	r = bind_int64(st, ":id", id) ?: step_row(st);
-	if (r < 0)
-		return r;
-	if (r == 0)
-		return -ENOENT;
-	return link_read_row(s, st, l);
+	link_record__clear(rec);
 }
+
+static const struct record_type link_type = {
+	.size = sizeof(struct link_record),
+	.read_row = link_read_row,
+	.clear = link_clear,
+};
 
 int store__get_link(struct store *s, uint32_t id, struct link_record *ret)
 {
-	_cleanup_(link_record__clear) struct link_record l = {};
-	int r;
-
 	if (!s || !ret)
 		return -EINVAL;
-	r = op_begin(s);
-	if (r < 0)
-		return r;
-	r = op_end(s, get_link_locked(s, id, &l));
-	if (r < 0)
-		return r;
-	*ret = l;
-	l = (struct link_record){};
-	return 0;
-}
-
-static int list_links_locked(struct store *s, uint32_t prog_id, struct link_record **ret,
-			     size_t *ret_n)
-{
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	struct link_record *list = NULL, *l;
-	size_t n = 0;
-	int r;
-
-	if (prog_id == 0)
-		r = store_prepare(s, "SELECT " LINK_COLUMNS " FROM links ORDER BY seq", &st);
-	else
-		r = store_prepare(s,
-				  "SELECT " LINK_COLUMNS " FROM links WHERE prog_id = :prog_id "
-				  "ORDER BY seq",
-				  &st);
-	if (r < 0)
-		return r;
-	if (prog_id != 0) {
-		r = bind_int64(st, ":prog_id", prog_id);
-		if (r < 0)
-			return r;
-	}
-	while ((r = step_row(st)) > 0) {
-		l = array_append((void **)&list, &n, sizeof(*list));
-		if (!l) {
-			r = -ENOMEM;
-			break;
-		}
-		r = link_read_row(s, st, l);
-		if (r < 0)
-			break;
-	}
-	if (r < 0) {
-		link_records_free(list, n);
-		return r;
-	}
-	*ret = list;
-	*ret_n = n;
-	return 0;
+	return read_record(s, &link_type, "SELECT " LINK_COLUMNS " FROM links WHERE id = :id",
+			   id, ret);
 }
 
 int store__list_links(struct store *s, uint32_t prog_id, struct link_record **ret, size_t *ret_n)
 {
-	struct link_record *list = NULL;
-	size_t n = 0;
-	int r;
-
 	if (!s || !ret || !ret_n)
 		return -EINVAL;
-	r = op_begin(s);
-	if (r < 0)
-		return r;
-	r = op_end(s, list_links_locked(s, prog_id, &list, &n));
-	if (r < 0) {
-		link_records_free(list, n);
-		return r;
-	}
-	*ret = list;
-	*ret_n = n;
-	return 0;
+	if (prog_id == 0)
+		return read_records(s, &link_type,
+				    "SELECT " LINK_COLUMNS " FROM links ORDER BY seq", NULL, 0,
+				    (void **)ret, ret_n);
+	return read_records(s, &link_type,
+			    "SELECT " LINK_COLUMNS " FROM links WHERE prog_id = :prog_id "
+			    "ORDER BY seq",
+			    ":prog_id", prog_id, (void **)ret, ret_n);
 }
 
 static int delete_link_locked(struct store *s, uint32_t id)
