@@ -323,18 +323,9 @@ static int client_flush(struct grpc_client *c)
 	for (;;) {
 		int r;
 
-		while (c->woff < c->wlen) {
-			ssize_t n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff,
-					 MSG_NOSIGNAL | MSG_DONTWAIT);
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				if (errno == EAGAIN)
-					return 0;
-				return negative_errno();
-			}
-			c->woff += (size_t)n;
-		}
+		r = h2_send_pending(c->fd, c->wbuf, &c->woff, c->wlen);
+		if (r < 0 || c->woff < c->wlen)
+			return r;
 		c->woff = c->wlen = 0;
 		r = client_serialize(c, false);
 		if (r < 0)

@@ -793,18 +793,9 @@ static int conn_wbuf_append(struct conn *c, const uint8_t *data, size_t len)
 static int conn_flush(struct conn *c)
 {
 	for (;;) {
-		while (c->woff < c->wlen) {
-			ssize_t n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff,
-					 MSG_NOSIGNAL | MSG_DONTWAIT);
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				if (errno == EAGAIN)
-					return 0;
-				return negative_errno();
-			}
-			c->woff += (size_t)n;
-		}
+		int r = h2_send_pending(c->fd, c->wbuf, &c->woff, c->wlen);
+		if (r < 0 || c->woff < c->wlen)
+			return r;
 		c->woff = c->wlen = 0;
 		while (c->wlen < WRITE_HIGH) {
 			const uint8_t *data;

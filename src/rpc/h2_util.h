@@ -2,11 +2,15 @@
 /* Small pieces the gRPC server and client share. */
 #pragma once
 
+#include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <nghttp2/nghttp2.h>
+
+#include "macro.h"
 
 /* CLOCK_MONOTONIC in milliseconds: deadlines and idle timers. */
 static inline uint64_t now_ms(void)
@@ -22,3 +26,22 @@ static inline uint64_t now_ms(void)
 	{                                                                                          \
 		(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE     \
 	}
+
+/* Sends buf[*off..len) without blocking; returns 0 with *off == len when all of it went, 0 with
+ * *off < len when the socket would block (the caller polls for POLLOUT), or -errno. */
+static inline int h2_send_pending(int fd, const uint8_t *buf, size_t *off, size_t len)
+{
+	while (*off < len) {
+		ssize_t n = send(fd, buf + *off, len - *off, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return 0;
+			return negative_errno();
+		}
+		*off += (size_t)n;
+	}
+	return 0;
+}
