@@ -943,9 +943,24 @@ int store__list_programs(struct store *s, struct program_record **ret, size_t *r
 			    (void **)ret, ret_n);
 }
 
+/* Runs a "DELETE ... WHERE id = :id"; -ENOENT when no row had that id. */
+static int delete_row_locked(struct store *s, const char *sql, uint32_t id)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r;
+
+	r = store_prepare(s, sql, &st);
+	if (r < 0)
+		return r;
+	r = bind_int64(st, ":id", id) ?: step_done(st);
+	if (r < 0)
+		return r;
+	return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
+}
+
 static int delete_program_locked(struct store *s, uint32_t id)
 {
-	_cleanup_stmt_ sqlite3_stmt *busy = NULL, *del = NULL;
+	_cleanup_stmt_ sqlite3_stmt *busy = NULL;
 	int r;
 
 	/* Checked rather than left to the foreign key, whose error cannot be told apart from
@@ -959,13 +974,7 @@ static int delete_program_locked(struct store *s, uint32_t id)
 	if (r > 0)
 		return -EBUSY;
 
-	r = store_prepare(s, "DELETE FROM programs WHERE id = :id", &del);
-	if (r < 0)
-		return r;
-	r = bind_int64(del, ":id", id) ?: step_done(del);
-	if (r < 0)
-		return r;
-	return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
+	return delete_row_locked(s, "DELETE FROM programs WHERE id = :id", id);
 }
 
 int store__delete_program(struct store *s, uint32_t id)
@@ -1274,21 +1283,6 @@ int store__list_links(struct store *s, uint32_t prog_id, struct link_record **re
 			    ":prog_id", prog_id, (void **)ret, ret_n);
 }
 
-static int delete_link_locked(struct store *s, uint32_t id)
-{
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r;
-
-	/* Its proceed_on and metadata rows go by ON DELETE CASCADE. */
-	r = store_prepare(s, "DELETE FROM links WHERE id = :id", &st);
-	if (r < 0)
-		return r;
-	r = bind_int64(st, ":id", id) ?: step_done(st);
-	if (r < 0)
-		return r;
-	return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
-}
-
 int store__delete_link(struct store *s, uint32_t id)
 {
 	int r;
@@ -1298,5 +1292,6 @@ int store__delete_link(struct store *s, uint32_t id)
 	r = op_begin(s);
 	if (r < 0)
 		return r;
-	return op_end(s, delete_link_locked(s, id));
+	/* Its proceed_on and metadata rows go by ON DELETE CASCADE. */
+	return op_end(s, delete_row_locked(s, "DELETE FROM links WHERE id = :id", id));
 }
