@@ -491,20 +491,6 @@ static const struct cli_verb *find_verb(const struct cli_verb *verbs, const char
 	return NULL;
 }
 
-static char *verb_names(const struct cli_verb *verbs)
-{
-	char *s = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&s, &len);
-
-	if (!f)
-		return NULL;
-	for (const struct cli_verb *v = verbs; v->name; v++)
-		fprintf(f, "%s%s", v == verbs ? "" : ", ", v->name);
-	fclose(f);
-	return s;
-}
-
 /* Global options before a verb word; returns the index of the word, or 1 when done (help). */
 static int parse_globals(struct cli *cli, const struct cli_verb *const *chain, size_t depth,
 			 int argc, char **argv, int *ret_index)
@@ -557,7 +543,7 @@ static int run_group(struct cli *cli, const struct cli_verb **chain, size_t dept
 		}
 	}
 	if (argc == 0) {
-		_cleanup_free_ char *names = verb_names(v->sub);
+		_cleanup_free_ char *names = cli_join_names(v->sub, sizeof(*v->sub));
 
 		if (v->lead && !lead)
 			return cli_usage(cli, "missing %s and %s (%s)", v->lead, v->sub_metavar,
@@ -566,7 +552,7 @@ static int run_group(struct cli *cli, const struct cli_verb **chain, size_t dept
 	}
 	sub = find_verb(v->sub, argv[0]);
 	if (!sub) {
-		_cleanup_free_ char *names = verb_names(v->sub);
+		_cleanup_free_ char *names = cli_join_names(v->sub, sizeof(*v->sub));
 
 		return cli_usage(cli, "unknown %s '%s' (expected %s)", v->sub_metavar, argv[0],
 				 names ? names : "");

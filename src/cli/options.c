@@ -40,17 +40,17 @@ static void *field(const struct cli_table *t, const struct cli_option *o)
 	return (char *)t->base + o->offset;
 }
 
-/* "aborted, drop, pass" for error messages. */
-static char *names_list(const struct cli_name *names)
+char *cli_join_names(const void *array, size_t stride)
 {
 	char *s = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&s, &len);
+	const char *const *name;
 
 	if (!f)
 		return NULL;
-	for (const struct cli_name *n = names; n->name; n++)
-		fprintf(f, "%s%s", n == names ? "" : ", ", n->name);
+	for (const char *p = array; *(name = (const char *const *)p); p += stride)
+		fprintf(f, "%s%s", p == array ? "" : ", ", *name);
 	fclose(f);
 	return s;
 }
@@ -162,7 +162,7 @@ static int store(const struct cli_table *t, const struct cli_option *o, const ch
 		const struct cli_name *n = convert_name_lookup(o->names, value);
 
 		if (!n) {
-			_cleanup_free_ char *list = names_list(o->names);
+			_cleanup_free_ char *list = cli_join_names(o->names, sizeof(*o->names));
 
 			return fail(ret_error, "%s: invalid value '%s': expected one of %s", label,
 				    value, list ? list : "?");
@@ -220,7 +220,7 @@ static int store(const struct cli_table *t, const struct cli_option *o, const ch
 		if (r == -ERANGE)
 			return number_error(ret_error, label, value, r, "-2147483648..2147483647");
 		if (r < 0) {
-			_cleanup_free_ char *list = names_list(o->names);
+			_cleanup_free_ char *list = cli_join_names(o->names, sizeof(*o->names));
 
 			return fail(ret_error,
 				    "%s: invalid value '%s': expected one of %s, or a number", label,

@@ -104,5 +104,9 @@ void cli_options_synopsis(FILE *f, const struct cli_option *options, bool skip_f
  * past it), wrapping at word boundaries at CLI_HELP_WIDTH, and ends the line. */
 void cli_text_wrap(FILE *f, size_t at, size_t column, const char *text);
 
+/* "a, b, c": the names of a { NULL }-ended array whose elements start with `const char *name`
+ * (verbs, cli_name tables), for error messages; NULL on ENOMEM. */
+char *cli_join_names(const void *array, size_t stride);
+
 /* "Arguments:" and "Options:" (titled title) sections of --help. */
 void cli_options_help(FILE *f, const struct cli_option *options, const char *title);

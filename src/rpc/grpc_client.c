@@ -26,8 +26,6 @@
 #define GRPC_PREFIX_LEN 5
 #define MAX_RESPONSE (4u << 20)
 #define DEADLINE_GRACE_MS 1000
-#define STREAM_WINDOW (1 << 20)
-#define CONNECTION_WINDOW (16 << 20)
 #define READ_BUF 65536
 
 struct client_call {
@@ -201,7 +199,7 @@ static int client_connect(struct grpc_client *c)
 {
 	nghttp2_settings_entry settings[] = {
 		{ NGHTTP2_SETTINGS_ENABLE_PUSH, 0 },
-		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW },
+		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, H2_STREAM_WINDOW },
 	};
 	_cleanup_close_ int fd = -EBADF;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -232,11 +230,8 @@ static int client_connect(struct grpc_client *c)
 	if (r != 0)
 		return -ENOMEM;
 	/* Queued now, sent with the first request: the client preface goes out first. */
-	r = nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, settings, ELEMENTSOF(settings));
-	if (r == 0)
-		r = nghttp2_session_set_local_window_size(c->session, NGHTTP2_FLAG_NONE, 0,
-							  CONNECTION_WINDOW);
-	if (r != 0) {
+	r = h2_submit_settings(c->session, settings, ELEMENTSOF(settings));
+	if (r < 0) {
 		nghttp2_session_del(c->session);
 		c->session = NULL;
 		return -ENOMEM;

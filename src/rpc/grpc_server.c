@@ -45,9 +45,6 @@
 #define MAX_HEADER_LIST 16384u
 /* grpc's default metadata limit is 8 KiB; stay below it with room for the other headers. */
 #define MAX_GRPC_MESSAGE 6144u
-/* Per-stream and connection receive windows: big enough that a 4 MiB request does not crawl. */
-#define STREAM_WINDOW (1 << 20)
-#define CONNECTION_WINDOW (16 << 20)
 #define READ_BUF 65536
 #define WRITE_HIGH 65536
 #define STOP_FLUSH_MS 1000
@@ -697,7 +694,7 @@ static int conn_new(struct grpc_server *s, int fd, const struct ucred *cred)
 {
 	nghttp2_settings_entry settings[] = {
 		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, s->max_streams },
-		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW },
+		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, H2_STREAM_WINDOW },
 		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, MAX_HEADER_LIST },
 	};
 	struct conn *c;
@@ -717,11 +714,8 @@ static int conn_new(struct grpc_server *s, int fd, const struct ucred *cred)
 		free(c);
 		return -ENOMEM;
 	}
-	r = nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, settings, ELEMENTSOF(settings));
-	if (r == 0)
-		r = nghttp2_session_set_local_window_size(c->session, NGHTTP2_FLAG_NONE, 0,
-							  CONNECTION_WINDOW);
-	if (r != 0) {
+	r = h2_submit_settings(c->session, settings, ELEMENTSOF(settings));
+	if (r < 0) {
 		nghttp2_session_del(c->session);
 		free(c);
 		return -ENOMEM;

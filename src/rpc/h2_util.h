@@ -27,6 +27,23 @@ static inline uint64_t now_ms(void)
 		(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE     \
 	}
 
+/* Per-stream and connection receive windows, both ends: big enough that a 4 MiB message does
+ * not crawl. */
+#define H2_STREAM_WINDOW (1 << 20)
+#define H2_CONNECTION_WINDOW (16 << 20)
+
+/* Queues our SETTINGS and the connection window; -ENOMEM when nghttp2 refuses either. */
+static inline int h2_submit_settings(nghttp2_session *session, const nghttp2_settings_entry *iv,
+				     size_t n)
+{
+	int r = nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, iv, n);
+
+	if (r == 0)
+		r = nghttp2_session_set_local_window_size(session, NGHTTP2_FLAG_NONE, 0,
+							  H2_CONNECTION_WINDOW);
+	return r == 0 ? 0 : -ENOMEM;
+}
+
 /* Sends buf[*off..len) without blocking; returns 0 with *off == len when all of it went, 0 with
  * *off < len when the socket would block (the caller polls for POLLOUT), or -errno. */
 static inline int h2_send_pending(int fd, const uint8_t *buf, size_t *off, size_t len)
