@@ -162,6 +162,7 @@ int core__new(const struct core_config *config, struct core **ret, struct error 
 	remove_orphan_pins(c, "links", false);
 	remove_orphan_pins(c, "maps", true);
 	xdp_dispatchers_reconcile(c);
+	tc_dispatchers_reconcile(c);
 	*ret = c;
 	return 0;
 }

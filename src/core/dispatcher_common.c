@@ -13,8 +13,10 @@
 
 /*
  * BPFD_TEST_FAIL_REBUILD=<step> in bpfd's environment makes every dispatcher rebuild fail at
- * that step ("load", "attach", "store", "swap"), to test that a failed rebuild leaves the
- * previous chain running and the store unchanged (docs/dispatchers.md). Unset in production.
+ * that step ("load": the new dispatcher, "attach": the extensions, "store": the records,
+ * "swap": the hook, "commit": the store commit after the swap, which swaps back), to test that
+ * a failed rebuild leaves the previous chain running and the store unchanged
+ * (docs/dispatchers.md). Unset in production.
  */
 bool dispatcher_inject_failure(const char *kind, const char *step, struct error *err)
 {

@@ -20,6 +20,7 @@
  * hooks differ in how the dispatcher is put on the interface (filter vs. bpf_link) and the
  * XDP file is kept as it was verified.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/pkt_cls.h>
 #include <linux/rtnetlink.h>
@@ -682,16 +683,24 @@ static int tc_rebuild(struct core *c, const struct link_record *hook,
 			  hook->direction, strerror(-r));
 		goto out;
 	}
-	if (dispatcher_inject_failure("TC", "store", err) || dispatcher_inject_failure("TC", "swap", err)) {
+	if (dispatcher_inject_failure("TC", "store", err)) {
 		r = err->code;
 		goto out;
 	}
 	/* cls_bpf replaces the program of an existing (priority, handle) under RCU: packets see
 	 * the old chain or the new one, never none. */
+	if (dispatcher_inject_failure("TC", "swap", err)) {
+		r = err->code;
+		goto out;
+	}
 	r = filter_set(hook, b.disp_fd, replace, err);
 	if (r < 0)
 		goto out;
 	swapped = true;
+	if (dispatcher_inject_failure("TC", "commit", err)) {
+		r = err->code; /* still in the transaction: rolled back below */
+		goto out;
+	}
 	r = store__commit(c->store);
 	in_tx = false;
 	if (r < 0) {
@@ -869,4 +878,168 @@ out:
 	if (saved_ns >= 0)
 		netns_leave(TAKE_FD(saved_ns));
 	return r;
+}
+
+/* ---- Start-up reconcile ---- */
+
+/*
+ * A hook directory's name parsed back: "<ifindex>[_<netns hash>]_<direction>". Only hooks in
+ * bpfd's own namespace (no hash) can be reached at start: the namespace path is not in the name.
+ */
+static bool parse_hook_name(const char *name, int *ret_ifindex, bool *ret_own_ns,
+			    const char **ret_direction)
+{
+	const char *dir = strrchr(name, '_');
+	char *end;
+	long ifindex;
+
+	if (!dir || !(streq(dir + 1, "ingress") || streq(dir + 1, "egress")))
+		return false;
+	ifindex = strtol(name, &end, 10);
+	if (end == name || ifindex <= 0 || ifindex > INT32_MAX)
+		return false;
+	*ret_ifindex = (int)ifindex;
+	*ret_own_ns = end == dir;
+	*ret_direction = dir + 1;
+	return true;
+}
+
+/* Whether bpfd's filter on the hook runs the dispatcher pinned at disp_pin. */
+static bool our_filter_runs(const struct link_record *hook, const char *disp_pin)
+{
+	_cleanup_close_ int fd = bpf_obj_get(disp_pin);
+	struct nl_scan all, others;
+	uint32_t id;
+
+	if (fd < 0 || !(id = dispatcher_prog_id_of_fd(fd)))
+		return false;
+	return scan_filters(hook, is_ingress(hook), 0, &all) == 0 &&
+	       scan_filters(hook, is_ingress(hook), id, &others) == 0 &&
+	       all.n_other == others.n_other + 1;
+}
+
+/* An unused hook directory: its filter goes if it still runs the pinned dispatcher (the
+ * interface is then the same one), then the directory. Returns whether the filter went. */
+static bool remove_orphan_hook(const char *dir, const char *name)
+{
+	_cleanup_free_ char *disp = dispatcher_path_in(dir, "dispatcher");
+	struct link_record hook = {};
+	char iface[IF_NAMESIZE] = "";
+	bool own_ns, removed = false;
+	const char *direction;
+
+	if (parse_hook_name(name, &hook.ifindex, &own_ns, &direction) && own_ns && disp &&
+	    if_indextoname((unsigned)hook.ifindex, iface)) {
+		hook.iface = iface;
+		hook.direction = (char *)direction;
+		if (our_filter_runs(&hook, disp)) {
+			filter_remove(&hook);
+			removed = true;
+		}
+	}
+	log_warning("Removing TC dispatcher %s: no link in the state store uses it%s", dir,
+		    removed ? " (its filter removed)"
+		    : own_ns ? ""
+			     : " (in another network namespace: a filter left there runs an "
+			       "empty chain)");
+	pins_remove_dir(dir);
+	return removed;
+}
+
+/* At start: hook directories no TC link record names are removed with their filter; pins of an
+ * interrupted rebuild are dropped; a clsact qdisc bpfd created goes when no hook of bpfd's is
+ * left on its interface (and no filter at all). */
+void tc_dispatchers_reconcile(struct core *c)
+{
+	_cleanup_free_ char *top = tc_dir(c);
+	struct link_record *links = NULL;
+	int released[64];
+	size_t n = 0, n_released = 0;
+	struct dirent *de;
+	DIR *d;
+
+	d = top ? opendir(top) : NULL;
+	if (!d)
+		return;
+	if (store__list_links(c->store, 0, &links, &n) < 0)
+		goto out;
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *dir = NULL;
+		bool used = false;
+		int ifindex;
+		bool own_ns;
+		const char *direction;
+
+		if (de->d_name[0] == '.' ||
+		    !parse_hook_name(de->d_name, &ifindex, &own_ns, &direction))
+			continue;
+		for (size_t i = 0; i < n && !used; i++) {
+			char name[80];
+
+			used = links[i].type == BPFD_PROG_TC &&
+			       tc_dispatcher_hook_name(&links[i], name, sizeof(name)) == 0 &&
+			       streq(name, de->d_name) && tc_link_is_dispatched(&links[i]);
+		}
+		dir = dispatcher_path_in(top, de->d_name);
+		if (!dir)
+			break;
+		if (used) {
+			_cleanup_free_ char *tmp = dispatcher_path_in(dir, "dispatcher_new");
+			DIR *hd = opendir(dir);
+			struct dirent *he;
+
+			if (tmp)
+				unlink(tmp);
+			while (hd && (he = readdir(hd)))
+				if (!strncmp(he->d_name, "new_", 4))
+					unlinkat(dirfd(hd), he->d_name, 0);
+			if (hd)
+				closedir(hd);
+			continue;
+		}
+		if (remove_orphan_hook(dir, de->d_name) && n_released < ELEMENTSOF(released))
+			released[n_released++] = ifindex;
+	}
+
+	/* The clsact marks "<hook>_clsact" whose interface has no hook directory left. */
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *mark = NULL, *in = NULL, *eg = NULL;
+		size_t len = strlen(de->d_name);
+		char hook[64];
+
+		if (len <= 7 || len - 7 >= sizeof(hook) || !streq(de->d_name + len - 7, "_clsact"))
+			continue;
+		snprintf(hook, sizeof(hook), "%.*s", (int)(len - 7), de->d_name);
+		mark = dispatcher_path_in(top, de->d_name);
+		if (asprintf(&in, "%s/%s_ingress", top, hook) < 0)
+			in = NULL;
+		if (asprintf(&eg, "%s/%s_egress", top, hook) < 0)
+			eg = NULL;
+		if (!mark || !in || !eg || access(in, F_OK) == 0 || access(eg, F_OK) == 0)
+			continue;
+		for (size_t i = 0; i < n_released; i++) {
+			struct link_record l = {.direction = (char *)"ingress"};
+			char iface[IF_NAMESIZE];
+			char own[16];
+
+			/* Only where bpfd's own filter was just removed: the interface is then
+			 * the one bpfd made the qdisc on, not another one with its index. */
+			snprintf(own, sizeof(own), "%d", released[i]);
+			if (!streq(own, hook) || !if_indextoname((unsigned)released[i], iface))
+				continue;
+			l.ifindex = released[i];
+			l.iface = iface;
+			clsact_release(c, &l); /* removes the mark too */
+		}
+		if (access(mark, F_OK) == 0) {
+			log_warning("Forgetting that bpfd created the clsact qdisc of %s: no TC "
+				    "dispatcher of bpfd's is left there",
+				    hook);
+			rmdir(mark);
+		}
+	}
+out:
+	closedir(d);
+	link_records_free(links, n);
 }

@@ -456,7 +456,11 @@ static int xdp_rebuild(struct core *c, const struct link_record *hook,
 			  strerror(-r));
 		goto out;
 	}
-	if (dispatcher_inject_failure("XDP", "store", err) || dispatcher_inject_failure("XDP", "swap", err)) {
+	if (dispatcher_inject_failure("XDP", "store", err)) {
+		r = err->code;
+		goto out;
+	}
+	if (dispatcher_inject_failure("XDP", "swap", err)) {
 		r = err->code;
 		goto out;
 	}
@@ -487,6 +491,10 @@ static int xdp_rebuild(struct core *c, const struct link_record *hook,
 		}
 	}
 	swapped = true;
+	if (dispatcher_inject_failure("XDP", "commit", err)) {
+		r = err->code; /* still in the transaction: rolled back below */
+		goto out;
+	}
 	r = store__commit(c->store);
 	in_tx = false;
 	if (r < 0) {

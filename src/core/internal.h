@@ -93,6 +93,8 @@ int xdp_dispatcher_detach(struct core *c, const struct link_record *l, struct er
 /* Whether l's pin is an extension's link into a dispatcher (not a direct XDP link). */
 bool xdp_link_is_dispatched(const struct link_record *l);
 void xdp_dispatchers_reconcile(struct core *c);
+/* dispatcher_tc.c: the same for TC hook directories (and clsact qdiscs bpfd created). */
+void tc_dispatchers_reconcile(struct core *c);
 
 /* netns.c: runs the caller inside the network namespace at path for a while. */
 int netns_enter(const char *path, int *ret_saved_fd, struct error *err);

@@ -198,7 +198,7 @@ vmtest_dispatcher_injected_failure() {
 	disp_attach "$b" 200
 	ctl link list
 	before=$OUT
-	for step in load attach swap; do
+	for step in load attach store swap commit; do
 		stop_bpfd
 		export BPFD_TEST_FAIL_REBUILD=$step
 		start_bpfd || fail "bpfd did not start with BPFD_TEST_FAIL_REBUILD=$step"
@@ -247,4 +247,37 @@ vmtest_dispatcher_veth_removed() {
 		fail "no log line about the vanished $HOST_IF"
 	info "$(grep "Interface $HOST_IF" "$BPFD_LOG" | tail -1)"
 	[ ! -e "$HOOK_DIR" ] || fail "dispatcher pins of the deleted interface left: $(ls $HOOK_DIR)"
+}
+
+# A hook directory whose links the state store lost (the store is put back to before the
+# attach while bpfd is stopped): at start bpfd detaches its XDP link, removes its pins and
+# says so; traffic no longer runs the chain.
+vmtest_dispatcher_orphan_removed_at_start() {
+	netpair
+	disp_load 1
+	a=$ID
+	disp_load 2
+	b=$ID
+	state_snapshot
+	disp_attach "$a" 100
+	disp_attach "$b" 200
+	disp_order 1 2
+	hook_dir
+	state_restore
+	log_mark
+	start_bpfd || fail "bpfd did not restart"
+	log_since
+	echo "$LOG_SINCE" | grep -q "Removing XDP dispatcher $HOOK_DIR: no link" ||
+		fail "no log line about removing $HOOK_DIR: $(echo "$LOG_SINCE" | grep -i dispatcher)"
+	info "$(echo "$LOG_SINCE" | grep "Removing XDP dispatcher")"
+	[ ! -e "$HOOK_DIR" ] || fail "the orphaned hook directory is still there: $(ls $HOOK_DIR)"
+	ip link show dev "$HOST_IF" | grep -q xdp && fail "an XDP program is still on $HOST_IF: $(ip link show dev $HOST_IF)"
+	ctl link list
+	expect_ok
+	case $OUT in *'"link_id"'*) fail "links listed after the store lost them: $OUT" ;; esac
+	vmhelper map-zero "$D_ORDER"
+	ping_from_ns 2
+	[ "$RECEIVED" = 2 ] || fail "traffic should flow without the chain ($RECEIVED/2)"
+	disp_recorded
+	[ "$D_COUNT" = 0 ] || fail "the removed chain still runs: $D_COUNT runs recorded ($D_TAGS)"
 }

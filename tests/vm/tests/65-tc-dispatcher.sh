@@ -213,3 +213,107 @@ vmtest_tc_dispatcher_plain_ingress_qdisc() {
 	echo "$q" | grep -q 'qdisc ingress' || fail "the ingress qdisc must stay: $q"
 	"$TC_BIN" qdisc del dev "$HOST_IF" ingress
 }
+
+vmtest_tc_dispatcher_full() {
+	need_tc_dispatcher
+	netpair
+	# Not i/n: lib.sh's helpers use those.
+	dn=1
+	while [ $dn -le 11 ]; do
+		tcd_load $dn
+		eval "id_$dn=$ID"
+		dn=$((dn + 1))
+	done
+	dn=1
+	while [ $dn -le 10 ]; do
+		eval "tcd_attach \$id_$dn $((dn * 10))"
+		dn=$((dn + 1))
+	done
+	ctl attach "$id_11" tc --iface "$HOST_IF" --direction ingress --priority 5
+	expect_error RESOURCE_EXHAUSTED "$HOST_IF" 10
+	info "11th: $MSG"
+	tcd_order 1 2 3 4 5 6 7 8 9 10
+	ctl link list
+	expect_ok
+	[ "$(echo "$OUT" | grep -o '"link_id"' | wc -l)" = 10 ] || fail "expected 10 links: $OUT"
+}
+
+# BPFD_TEST_FAIL_REBUILD=STEP (docs/dispatchers.md) makes the rebuild for a third program fail
+# at every step in turn: the previous chain keeps running and List does not change.
+vmtest_tc_dispatcher_injected_failure() {
+	need_tc_dispatcher
+	netpair
+	tcd_load 1
+	a=$ID
+	tcd_load 2
+	b=$ID
+	tcd_attach "$a" 100
+	tcd_attach "$b" 200
+	tcd_hook_dir
+	disp_before=$(ls "$TCD_HOOK_DIR")
+	ctl link list
+	before=$OUT
+	for step in load attach store swap commit; do
+		stop_bpfd
+		export BPFD_TEST_FAIL_REBUILD=$step
+		start_bpfd || fail "bpfd did not start with BPFD_TEST_FAIL_REBUILD=$step"
+		unset BPFD_TEST_FAIL_REBUILD
+		tcd_load 3
+		ctl attach "$ID" tc --iface "$HOST_IF" --direction ingress --priority 50
+		expect_error INTERNAL "injected" "$step"
+		ctl link list
+		[ "$OUT" = "$before" ] || fail "List changed by a failed rebuild ($step): $before → $OUT"
+		[ "$(ls "$TCD_HOOK_DIR")" = "$disp_before" ] ||
+			fail "pins left by a failed rebuild ($step): $(ls "$TCD_HOOK_DIR")"
+		tcd_order 1 2
+		info "$step: $MSG"
+	done
+	stop_bpfd
+	start_bpfd || fail "bpfd did not restart"
+	tcd_load 3
+	tcd_attach "$ID" 50
+	tcd_order 3 1 2
+}
+
+# A TC hook directory whose links the state store lost (the store is put back to before the
+# attach while bpfd is stopped): at start bpfd removes its filter, its pins and the clsact
+# qdisc it created, and says so; traffic no longer runs the chain.
+vmtest_tc_dispatcher_orphan_removed_at_start() {
+	need_tc_dispatcher
+	netpair
+	tcd_load 1
+	a=$ID
+	tcd_load 2
+	b=$ID
+	state_snapshot
+	tcd_attach "$a" 100
+	tcd_attach "$b" 200
+	tcd_order 1 2
+	tcd_hook_dir
+	ifindex=$(cat /sys/class/net/$HOST_IF/ifindex)
+	[ -d "$BPFFS/tc/${ifindex}_clsact" ] || fail "bpfd should have marked the clsact qdisc it created"
+	state_restore
+	log_mark
+	start_bpfd || fail "bpfd did not restart"
+	log_since
+	echo "$LOG_SINCE" | grep -q "Removing TC dispatcher $TCD_HOOK_DIR: no link.*filter removed" ||
+		fail "no log line about removing $TCD_HOOK_DIR and its filter: $(echo "$LOG_SINCE" | grep -i dispatcher)"
+	info "$(echo "$LOG_SINCE" | grep "Removing TC dispatcher")"
+	[ ! -e "$TCD_HOOK_DIR" ] || fail "the orphaned hook directory is still there: $(ls $TCD_HOOK_DIR)"
+	[ ! -e "$BPFFS/tc/${ifindex}_clsact" ] || fail "the clsact mark is still there"
+	ctl link list
+	expect_ok
+	case $OUT in *'"link_id"'*) fail "links listed after the store lost them: $OUT" ;; esac
+	vmhelper map-zero "$TCD_ORDER"
+	ping_from_ns 2
+	[ "$RECEIVED" = 2 ] || fail "traffic should flow without the chain ($RECEIVED/2)"
+	tcd_recorded
+	[ "$TCD_COUNT" = 0 ] || fail "the removed chain still runs: $TCD_COUNT runs recorded ($TCD_TAGS)"
+	if tcd_tc_bin; then
+		f=$("$TC_BIN" filter show dev "$HOST_IF" ingress)
+		[ -z "$f" ] || fail "bpfd's filter is still on $HOST_IF: $f"
+		q=$("$TC_BIN" qdisc show dev "$HOST_IF")
+		echo "$q" | grep -q clsact && fail "the clsact qdisc bpfd created is still there: $q"
+		info "filter and clsact qdisc removed"
+	fi
+}

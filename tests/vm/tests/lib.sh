@@ -87,6 +87,34 @@ start_bpfd() {
 	return 1
 }
 
+# state_snapshot / state_restore: copy bpfd's state store aside while bpfd is stopped, and put
+# that copy back (bpfd stopped again), so that what was recorded in between is gone from the
+# store while its pins and kernel objects stay: what a store lost behind bpfd's back looks like.
+STATE_DIR=/run/bpfd
+state_snapshot() {
+	stop_bpfd
+	rm -rf /tmp/state.snap
+	mkdir -p /tmp/state.snap
+	cp -a "$STATE_DIR"/state.db* /tmp/state.snap/ || fail "copying the state store failed"
+	start_bpfd || fail "bpfd did not restart"
+}
+
+state_restore() {
+	stop_bpfd
+	rm -f "$STATE_DIR"/state.db*
+	cp -a /tmp/state.snap/state.db* "$STATE_DIR"/ || fail "restoring the state store failed"
+	rm -rf /tmp/state.snap
+}
+
+# log_mark / log_since: the daemon log written after log_mark (LOG_SINCE).
+log_mark() {
+	LOG_MARK=$(wc -l <"$BPFD_LOG")
+}
+
+log_since() {
+	LOG_SINCE=$(tail -n +$((LOG_MARK + 1)) "$BPFD_LOG")
+}
+
 bpfd_pid() {
 	cat /tmp/bpfd.pid 2>/dev/null
 }
