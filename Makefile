@@ -3,7 +3,7 @@ BUILD ?= build
 BUILD_ASAN ?= build-asan
 ARGS ?=
 
-.PHONY: all deps build run check check-vm install bench clean
+.PHONY: all deps build run check check-vm install bench bench-dispatcher clean
 
 all: build
 
@@ -33,6 +33,10 @@ install: build
 
 bench: build
 	bash bench/load_attach.sh $(BUILD)
+
+# The XDP dispatcher's cost per chained program, in the VM tier (docs/dispatchers.md, "Cost").
+bench-dispatcher: build
+	bash bench/dispatcher.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -17,6 +17,13 @@
  *   vmhelper prog-exists ID     exit 0 when the kernel has program ID, 1 when not
  *   vmhelper prog-ids           print the id of every program the kernel has, one a line
  *   vmhelper getppid N          call getppid() N times (the tracepoint tests' trigger)
+ *   vmhelper test-run REPEAT ROUNDS PROG...
+ *                               BPF_PROG_TEST_RUN of each XDP program PROG (a pin path or a
+ *                               program id) on one 64-byte packet, REPEAT times per run, ROUNDS
+ *                               runs each, interleaved (bench/dispatcher_vm.sh). Prints one line
+ *                               per PROG: the kernel's ns per packet (min q1 median q3 max over
+ *                               the rounds), its verdict, and the median, min and max over the
+ *                               rounds of its ratio to the first PROG's run in the same round.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -195,10 +202,137 @@ static int cmd_json(const char *path)
 	return 0;
 }
 
+static int prog_open(const char *arg)
+{
+	union bpf_attr a;
+	char *end;
+	int fd;
+
+	if (arg[0] == '/')
+		return obj_get(arg);
+	memset(&a, 0, sizeof(a));
+	a.prog_id = (uint32_t)strtoul(arg, &end, 10);
+	if (*end || !a.prog_id) {
+		fprintf(stderr, "vmhelper: %s: neither a pin path nor a program id\n", arg);
+		return -1;
+	}
+	fd = sys_bpf(BPF_PROG_GET_FD_BY_ID, &a);
+	if (fd < 0)
+		fprintf(stderr, "vmhelper: program %s: %s\n", arg, strerror(errno));
+	return fd;
+}
+
+/* One BPF_PROG_TEST_RUN: the kernel times REPEAT runs and reports the mean in whole ns. */
+static int test_run(int fd, const void *pkt, uint32_t len, uint32_t repeat, uint32_t *ns,
+		    uint32_t *verdict)
+{
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.test.prog_fd = fd;
+	a.test.data_in = (uint64_t)(uintptr_t)pkt;
+	a.test.data_size_in = len;
+	a.test.repeat = repeat;
+	if (sys_bpf(BPF_PROG_TEST_RUN, &a) < 0)
+		return -errno;
+	*ns = a.test.duration;
+	*verdict = a.test.retval;
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Quantile q of n sorted values, interpolated between neighbours. */
+static double quantile(const double *v, int n, double q)
+{
+	double pos = q * (n - 1);
+	int i = (int)pos;
+
+	return i + 1 < n ? v[i] + (pos - i) * (v[i + 1] - v[i]) : v[i];
+}
+
+static int cmd_test_run(uint32_t repeat, int rounds, int nprogs, char **progs)
+{
+	/* Ethernet + IPv4 + UDP to port 9 (discard), zero payload: a minimal real frame. */
+	static const unsigned char pkt[64] = {
+		0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00, /* eth */
+		0x45, 0, 0, 50, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 201, 0, 2, 10, 201, 0, 1, /* ip */
+		0x30, 0x39, 0, 9, 0, 30, 0, 0, /* udp */
+	};
+	double *ns = calloc((size_t)rounds * nprogs, sizeof(*ns));
+	double *sorted = calloc((size_t)rounds, sizeof(*sorted));
+	uint32_t *verdicts = calloc((size_t)nprogs, sizeof(*verdicts));
+	int *fds = calloc((size_t)nprogs, sizeof(*fds));
+	uint32_t d, v;
+	int r, i, err;
+
+	if (!ns || !sorted || !verdicts || !fds)
+		return 1;
+	for (i = 0; i < nprogs; i++) {
+		fds[i] = prog_open(progs[i]);
+		if (fds[i] < 0)
+			return 1;
+		/* A warm-up run each: first-use costs stay out of the rounds. */
+		err = test_run(fds[i], pkt, sizeof(pkt), repeat, &d, &verdicts[i]);
+		if (err < 0) {
+			fprintf(stderr, "vmhelper: test run of %s: %s\n", progs[i], strerror(-err));
+			return 1;
+		}
+	}
+	for (r = 0; r < rounds; r++) {
+		/* Each round starts with the next program, so no program always runs first. */
+		for (int k = 0; k < nprogs; k++) {
+			i = (r + k) % nprogs;
+			err = test_run(fds[i], pkt, sizeof(pkt), repeat, &d, &v);
+			if (err < 0) {
+				fprintf(stderr, "vmhelper: test run of %s: %s\n", progs[i],
+					strerror(-err));
+				return 1;
+			}
+			if (v != verdicts[i]) {
+				fprintf(stderr, "vmhelper: %s returned %u, earlier %u\n", progs[i], v,
+					verdicts[i]);
+				return 1;
+			}
+			ns[(size_t)r * nprogs + i] = d;
+		}
+	}
+	printf("test-run repeat %u rounds %d packet %zu bytes\n", repeat, rounds, sizeof(pkt));
+	for (i = 0; i < nprogs; i++) {
+		double q[5], ratio[3];
+
+		for (r = 0; r < rounds; r++)
+			sorted[r] = ns[(size_t)r * nprogs + i];
+		qsort(sorted, rounds, sizeof(*sorted), cmp_double);
+		for (int k = 0; k < 5; k++)
+			q[k] = quantile(sorted, rounds, k / 4.0);
+		for (r = 0; r < rounds; r++) {
+			double base = ns[(size_t)r * nprogs];
+
+			sorted[r] = base > 0 ? ns[(size_t)r * nprogs + i] / base : 0;
+		}
+		qsort(sorted, rounds, sizeof(*sorted), cmp_double);
+		ratio[0] = quantile(sorted, rounds, 0.5);
+		ratio[1] = sorted[0];
+		ratio[2] = sorted[rounds - 1];
+		printf("prog %s ns min %.0f q1 %.1f median %.1f q3 %.1f max %.0f verdict %u "
+		       "ratio median %.3f min %.3f max %.3f\n",
+		       progs[i], q[0], q[1], q[2], q[3], q[4], verdicts[i], ratio[0], ratio[1],
+		       ratio[2]);
+	}
+	return 0;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: vmhelper json PATH | map-u64 PIN [KEY] | map-hex PIN [KEY] | "
-			"map-zero PIN [KEY] | order PIN | prog-exists ID | prog-ids | getppid N\n");
+			"map-zero PIN [KEY] | order PIN | prog-exists ID | prog-ids | getppid N | "
+			"test-run REPEAT ROUNDS PROG...\n");
 	return 2;
 }
 
@@ -262,6 +396,14 @@ int main(int argc, char **argv)
 		for (long i = 0; i < count; i++)
 			syscall(__NR_getppid); /* not getppid(): no libc caching, one syscall each */
 		return 0;
+	}
+	if (!strcmp(cmd, "test-run") && argc >= 5) {
+		unsigned long repeat = strtoul(argv[2], NULL, 10);
+		long rounds = strtol(argv[3], NULL, 10);
+
+		if (repeat < 1 || repeat > UINT32_MAX || rounds < 1 || rounds > 100000)
+			return usage();
+		return cmd_test_run((uint32_t)repeat, (int)rounds, argc - 4, argv + 4);
 	}
 	return usage();
 }
