@@ -10,7 +10,7 @@
  *
  * Config: `conf` is the only variable in .rodata, with the layout of libxdp's dispatcher
  * protocol version 2 (magic 236, version 2), so that tools reading libxdp dispatchers (xdp-loader
- * status) recognise ours. bpfd writes it before every load; the kernel freezes it, and the
+ * status) recognise ours; older libxdp looks for dispatcher_version (below) instead. bpfd writes it before every load; the kernel freezes it, and the
  * verifier prunes the slots beyond num_progs_enabled.
  *
  * Packet-changing helpers: since Linux 6.13 (and stable backports) an extension that may change
@@ -42,6 +42,13 @@ static const volatile struct xdp_dispatcher_config conf = {
 	.magic = BPFD_XDP_DISPATCHER_MAGIC,
 	.dispatcher_version = BPFD_XDP_DISPATCHER_VERSION,
 };
+
+/*
+ * libxdp before 1.4 (Debian's 1.3.1) recognises a dispatcher by this BTF variable in section
+ * xdp_metadata: a pointer to an array whose length is the protocol version (libxdp's __uint()
+ * idiom). No map is made for the section, so the dispatcher keeps its single .rodata map.
+ */
+int (*dispatcher_version)[BPFD_XDP_DISPATCHER_VERSION] SEC("xdp_metadata");
 
 /*
  * A slot. noinline and global: the verifier checks it on its own, so an extension can replace

@@ -27,6 +27,7 @@
 
 
 #include "dispatcher.h"
+#include "dispatcher_libxdp.h"
 #include "internal.h"
 #include "log.h"
 #include "xdp_dispatcher.skel.h"
@@ -347,6 +348,7 @@ static int xdp_rebuild(struct core *c, const struct link_record *hook,
 			unlink(removed->pin_path);
 		log_debug("XDP dispatcher of %s removed with its last program", hook->iface);
 		rebuild_done(&b, true);
+		libxdp_view_sync(c, hook);
 		return 0;
 	}
 
@@ -516,6 +518,7 @@ static int xdp_rebuild(struct core *c, const struct link_record *hook,
 	log_debug("XDP dispatcher of %s: new revision (program %u) with %zu programs", hook->iface,
 		  dispatcher_prog_id_of_fd(b.disp_fd), n);
 	rebuild_done(&b, true);
+	libxdp_view_sync(c, hook);
 	return 0;
 
 out:
@@ -620,6 +623,7 @@ static int forget_link(struct core *c, const struct link_record *l, size_t n_lef
 		if (dir)
 			pins_remove_dir(dir);
 	}
+	libxdp_view_sync(c, NULL);
 	return 0;
 }
 
@@ -693,8 +697,8 @@ void xdp_dispatchers_reconcile(struct core *c)
 		_cleanup_free_ char *dir = NULL, *link = NULL;
 		bool used = false;
 
-		if (de->d_name[0] == '.')
-			continue;
+		if (de->d_name[0] == '.' || libxdp_view_owns_name(de->d_name))
+			continue; /* libxdp's view: libxdp_view_sync() keeps it */
 		for (size_t i = 0; i < n && !used; i++) {
 			char name[64];
 
@@ -732,4 +736,5 @@ void xdp_dispatchers_reconcile(struct core *c)
 out:
 	closedir(d);
 	link_records_free(links, n);
+	libxdp_view_sync(c, NULL);
 }
