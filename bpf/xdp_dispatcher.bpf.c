@@ -44,7 +44,7 @@ static const volatile struct xdp_dispatcher_config conf = {
 };
 
 /*
- * libxdp before 1.4 (Debian's 1.3.1) recognises a dispatcher by this BTF variable in section
+ * libxdp 1.3 (Debian's 1.3.1) recognises a dispatcher by this BTF variable in section
  * xdp_metadata: a pointer to an array whose length is the protocol version (libxdp's __uint()
  * idiom). No map is made for the section, so the dispatcher keeps its single .rodata map.
  */
