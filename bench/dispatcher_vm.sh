@@ -2,7 +2,7 @@
 # The cost of bpfd's XDP dispatcher, measured inside a VM of the VM tier (busybox sh; run by
 # bench/dispatcher.sh through `tests/vm/run --bench`, where the kernel loads program extensions).
 #
-#   sh dispatcher_vm.sh [REPEAT] [ROUNDS] [CHAIN LENGTHS]      defaults: 1000000 31 "1 2 5 10"
+#   sh dispatcher_vm.sh [REPEAT] [ROUNDS] [CHAIN LENGTHS]      defaults: 1000000 61 "1 2 5 10"
 #
 # For each chain length N it makes a veth (peer in the netns vbench) and attaches N loads of
 # bpf/xdp_pass.bpf.o to it through bpfctl, so that interface's dispatcher runs N extensions. One
@@ -10,14 +10,15 @@
 # `vmhelper test-run` times the direct program and every dispatcher with BPF_PROG_TEST_RUN
 # (one 64-byte packet, REPEAT runs per measurement, ROUNDS measurements each, interleaved, so
 # that all ratios come from the same boot and the same minutes) and this prints the table:
-# N, ns per packet through the chain (median [q1–q3]), direct ns, chain/direct (median of the
-# per-round ratios, min–max), and the added ns per chained program ((chain − direct) / N).
-# Last, a least-squares line through the chain medians splits the cost into a fixed part and a
-# part per chained program. Everything it made is removed at the end, also on failure.
+# the direct program's ns per packet; per N the chain's (min, median [q1–q3] over the rounds),
+# chain/direct (median [q1–q3] of the per-round ratios), and the added ns per chained program
+# ((chain − direct) / N, from the minima and from the medians). Last, least-squares lines
+# through the chain minima and medians split the cost into a fixed part and a part per chained
+# program. Everything it made is removed at the end, also on failure.
 . /tests/lib.sh
 
 REPEAT=${1:-1000000}
-ROUNDS=${2:-31}
+ROUNDS=${2:-61}
 CHAINS=${3:-1 2 5 10}
 NS=vbench
 
@@ -99,34 +100,40 @@ vmhelper test-run "$REPEAT" "$ROUNDS" "$DIRECT" $PINS >/tmp/bench.out ||
 	fail "vmhelper test-run failed"
 sed 's/^/# /' /tmp/bench.out
 
-# vmhelper's lines: "prog ARG ns min A q1 B median C q3 D max E verdict V ratio median R min
-# R1 max R2", the direct program first, then the chains in the order of CHAINS.
+# vmhelper's lines: "prog ARG ns min A q1 B median C q3 D max E verdict V ratio min R q1 R
+# median R q3 R max R", the direct program first, then the chains in the order of CHAINS.
 echo "kernel $(uname -r), $(nproc) CPUs (qemu TCG); xdp_pass.bpf.o; BPF_PROG_TEST_RUN, 64-byte" \
 	"packet, repeat $REPEAT, $ROUNDS rounds interleaved; ns per packet (kernel's duration)"
 awk -v chains="$CHAINS" '
+function fit(name, v,    j, sx, sy, sxx, sxy, a, b) {
+	for (j = 1; j <= nc; j++) {
+		sx += n[j]; sy += v[j + 1]; sxx += n[j] * n[j]; sxy += n[j] * v[j + 1]
+	}
+	b = (nc * sxy - sx * sy) / (nc * sxx - sx * sx)
+	a = (sy - b * sx) / nc
+	printf "fit of the %s: chain = %.1f + %.1f * N ns (direct %.1f)\n", name, a, b, v[1]
+}
 $1 == "prog" {
 	k++
-	med[k] = $9; q1[k] = $7; q3[k] = $11; verdict[k] = $15
-	rmed[k] = $18; rmin[k] = $20; rmax[k] = $22
+	min[k] = $5; q1[k] = $7; med[k] = $9; q3[k] = $11; verdict[k] = $15
+	rq1[k] = $20; rmed[k] = $22; rq3[k] = $24
 }
 END {
 	nc = split(chains, n, " ")
 	if (k != nc + 1) { print "expected " nc + 1 " results, got " k; exit 1 }
 	for (i = 1; i <= k; i++)
 		if (verdict[i] != 2) { print "verdict " verdict[i] " is not XDP_PASS"; exit 1 }
-	printf "%3s  %-24s  %-22s  %-22s  %s\n", "N", "chain ns [q1-q3]", "direct ns [q1-q3]",
-	       "chain/direct (min-max)", "added ns per chained program"
+	printf "direct: min %d, median %.1f [q1-q3 %.1f-%.1f] ns\n", min[1], med[1], q1[1], q3[1]
+	printf "%3s  %-29s  %-24s  %s\n", "N", "chain ns: min median [q1-q3]",
+	       "chain/direct [q1-q3]", "added ns per chained program: by min, by median"
 	for (j = 1; j <= nc; j++) {
 		c = j + 1
-		printf "%3d  %6.1f [%5.1f-%5.1f]     %6.1f [%5.1f-%5.1f]   %5.2fx (%4.2f-%4.2f)      %6.1f\n",
-		       n[j], med[c], q1[c], q3[c], med[1], q1[1], q3[1], rmed[c], rmin[c], rmax[c],
-		       (med[c] - med[1]) / n[j]
-		sx += n[j]; sy += med[c]; sxx += n[j] * n[j]; sxy += n[j] * med[c]
+		printf "%3d  %5d %6.1f [%5.1f-%5.1f]    %5.2fx [%5.2f-%5.2f]     %5.1f  %5.1f\n",
+		       n[j], min[c], med[c], q1[c], q3[c], rmed[c], rq1[c], rq3[c],
+		       (min[c] - min[1]) / n[j], (med[c] - med[1]) / n[j]
 	}
 	if (nc > 1) {
-		b = (nc * sxy - sx * sy) / (nc * sxx - sx * sx)
-		a = (sy - b * sx) / nc
-		printf "least-squares fit over N: chain = %.1f + %.1f * N ns (%.1f ns per chained" \
-		       " program; direct %.1f ns)\n", a, b, b, med[1]
+		fit("minima", min)
+		fit("medians", med)
 	}
 }' /tmp/bench.out || fail "unexpected vmhelper output"

@@ -22,8 +22,8 @@
  *                               program id) on one 64-byte packet, REPEAT times per run, ROUNDS
  *                               runs each, interleaved (bench/dispatcher_vm.sh). Prints one line
  *                               per PROG: the kernel's ns per packet (min q1 median q3 max over
- *                               the rounds), its verdict, and the median, min and max over the
- *                               rounds of its ratio to the first PROG's run in the same round.
+ *                               the rounds), its verdict, and the same five of its ratio to the
+ *                               first PROG's measurement in the same round.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -304,7 +304,7 @@ static int cmd_test_run(uint32_t repeat, int rounds, int nprogs, char **progs)
 	}
 	printf("test-run repeat %u rounds %d packet %zu bytes\n", repeat, rounds, sizeof(pkt));
 	for (i = 0; i < nprogs; i++) {
-		double q[5], ratio[3];
+		double q[5], ratio[5];
 
 		for (r = 0; r < rounds; r++)
 			sorted[r] = ns[(size_t)r * nprogs + i];
@@ -317,13 +317,12 @@ static int cmd_test_run(uint32_t repeat, int rounds, int nprogs, char **progs)
 			sorted[r] = base > 0 ? ns[(size_t)r * nprogs + i] / base : 0;
 		}
 		qsort(sorted, rounds, sizeof(*sorted), cmp_double);
-		ratio[0] = quantile(sorted, rounds, 0.5);
-		ratio[1] = sorted[0];
-		ratio[2] = sorted[rounds - 1];
+		for (int k = 0; k < 5; k++)
+			ratio[k] = quantile(sorted, rounds, k / 4.0);
 		printf("prog %s ns min %.0f q1 %.1f median %.1f q3 %.1f max %.0f verdict %u "
-		       "ratio median %.3f min %.3f max %.3f\n",
+		       "ratio min %.3f q1 %.3f median %.3f q3 %.3f max %.3f\n",
 		       progs[i], q[0], q[1], q[2], q[3], q[4], verdicts[i], ratio[0], ratio[1],
-		       ratio[2]);
+		       ratio[2], ratio[3], ratio[4]);
 	}
 	return 0;
 }
