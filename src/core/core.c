@@ -171,6 +171,7 @@ void core__free(struct core *c)
 {
 	if (!c)
 		return;
+	link_watch_free(c->watch);
 	store__free(c->store);
 	free(c->bpffs);
 	free(c->state_dir);

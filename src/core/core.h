@@ -155,13 +155,18 @@ int core__list_links(struct core *c, uint32_t prog_id, struct link_view **ret, s
 		     struct error *err);
 int core__get_link(struct core *c, uint32_t link_id, struct link_view *ret, struct error *err);
 
-/* ---- Interfaces that disappear (link_watch.c) ---- */
+/* ---- Interfaces and network namespaces that disappear (link_watch.c) ---- */
 
-/* A non-blocking rtnetlink socket subscribed to link events, for the privileged thread to
- * poll; fd or negative errno. */
-int core__link_watch_open(void);
-/* Reads the pending events of fd; forgets bpfd's links on deleted interfaces (and logs it). */
-void core__handle_link_event(struct core *c, int fd);
+/* Starts watching rtnetlink in bpfd's own network namespace and in every namespace that has
+ * links, and forgets (logging each) the links whose interface or namespace vanished while bpfd
+ * was down. Returns an fd (owned by the core) that polls readable when
+ * core__link_watch_handle() has work, or a negative errno: nothing is watched then. */
+int core__link_watch_start(struct core *c);
+/* Handles what the fd reported: forgets the links of deleted interfaces and namespaces. */
+void core__link_watch_handle(struct core *c);
+/* After a batch of operations: opens or closes namespaces' sockets to match the links in the
+ * store (cheap when the store did not change). */
+void core__link_watch_sync(struct core *c);
 
 /* ---- Features (measured once, reported by Version and doctor) ---- */
 

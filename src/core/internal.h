@@ -12,6 +12,7 @@ struct core {
 	char *state_dir;
 	gid_t pin_gid;
 	struct store *store;
+	struct link_watch *watch; /* link_watch.c; NULL until core__link_watch_start() */
 };
 
 struct loader_prog {
@@ -95,6 +96,10 @@ bool xdp_link_is_dispatched(const struct link_record *l);
 void xdp_dispatchers_reconcile(struct core *c);
 /* dispatcher_tc.c: the same for TC hook directories (and clsact qdiscs bpfd created). */
 void tc_dispatchers_reconcile(struct core *c);
+
+/* link_watch.c */
+struct link_watch;
+void link_watch_free(struct link_watch *w);
 
 /* netns.c: runs the caller inside the network namespace at path for a while. */
 int netns_enter(const char *path, int *ret_saved_fd, struct error *err);

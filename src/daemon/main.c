@@ -224,7 +224,7 @@ int main(int argc, char **argv)
 	size_t n_methods;
 	pthread_t thread;
 	sigset_t mask;
-	int listen_fd = -1, sfd = -1, nlfd = -1, r;
+	int listen_fd = -1, sfd = -1, watch_fd, r;
 	gid_t gid = (gid_t)-1;
 
 	r = parse_options(argc, argv, &o);
@@ -256,6 +256,12 @@ int main(int argc, char **argv)
 		log_error("Cannot start: %s", err.message);
 		return 1;
 	}
+	/* Interfaces and namespaces that disappear take bpfd's links with them (link_watch.c);
+	 * this also forgets those that vanished while bpfd was down, before any request. */
+	watch_fd = core__link_watch_start(core);
+	if (watch_fd < 0)
+		log_warning_errno(watch_fd, "Cannot watch rtnetlink; links on deleted interfaces stay "
+				  "listed until detached: %m");
 	r = listen_socket_open(o.socket, gid, &listen_fd);
 	if (r < 0)
 		goto out;
@@ -284,15 +290,10 @@ int main(int argc, char **argv)
 	sd_protocol_notify("READY=1\nSTATUS=Serving");
 	log_info("bpfd %s ready", BPFD_VERSION);
 
-	/* Interfaces that disappear take bpfd's links with them (link_watch.c). */
-	nlfd = core__link_watch_open();
-	if (nlfd < 0)
-		log_warning_errno(nlfd, "Cannot watch rtnetlink; links on deleted interfaces stay "
-				  "listed until detached: %m");
 	for (;;) {
 		struct pollfd p[3] = { { .fd = worker__fd(worker), .events = POLLIN },
 				       { .fd = sfd, .events = POLLIN },
-				       { .fd = nlfd, .events = POLLIN } };
+				       { .fd = watch_fd, .events = POLLIN } };
 
 		if (poll(p, 3, -1) < 0) {
 			if (errno == EINTR)
@@ -303,7 +304,9 @@ int main(int argc, char **argv)
 		if (p[0].revents & POLLIN)
 			worker__drain(worker, core);
 		if (p[2].revents & POLLIN)
-			core__handle_link_event(core, nlfd);
+			core__link_watch_handle(core);
+		/* Namespaces that got or lost their last link since. */
+		core__link_watch_sync(core);
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
@@ -324,7 +327,6 @@ out:
 	if (!server)
 		safe_close(listen_fd);
 	core__free(core);
-	safe_close(nlfd);
 	safe_close(sfd);
 	return r < 0 ? 1 : 0;
 }

@@ -475,6 +475,12 @@ int store__rollback(struct store *s)
 	return store_exec(s->db, "ROLLBACK");
 }
 
+uint64_t store__change_count(struct store *s)
+{
+	/* SQLite counts every row an INSERT, UPDATE or DELETE of this connection touched. */
+	return s ? (uint64_t)sqlite3_total_changes64(s->db) : 0;
+}
+
 /* ---- Open, migrate, free ---- */
 
 void store__free(struct store *s)

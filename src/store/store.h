@@ -98,6 +98,11 @@ int store__begin(struct store *s);
 int store__commit(struct store *s);
 int store__rollback(struct store *s);
 
+/* A number that grows with every row this handle writes, rolled back or not, and never
+ * shrinks: whoever derives something from the records (link_watch.c) compares it with the
+ * value of its last derivation instead of reading everything again. Cheap; 0 for NULL. */
+uint64_t store__change_count(struct store *s);
+
 int store__put_program(struct store *s, const struct program_record *p); /* insert only */
 /* get_*: *ret is overwritten, not freed. */
 int store__get_program(struct store *s, uint32_t id, struct program_record *ret);

@@ -553,6 +553,36 @@ TEST(link_ids_never_reused)
 	store__free(s);
 }
 
+TEST(change_count_grows_with_writes_only)
+{
+	struct store *s = open_ok(db_path_new());
+	struct link_record *links = NULL;
+	struct link_record l = {};
+	size_t n = 0;
+	uint64_t c0, c1, c2;
+
+	c0 = store__change_count(s);
+	put_program_ok(s, 1);
+	c1 = store__change_count(s);
+	ASSERT_TRUE(c1 > c0);
+	put_link_ok(s, 1, 1);
+	c2 = store__change_count(s);
+	ASSERT_TRUE(c2 > c1);
+
+	/* Reads and refused writes leave it alone. */
+	ASSERT_OK(store__list_links(s, 0, &links, &n));
+	link_records_free(links, n);
+	ASSERT_OK(store__get_link(s, 1, &l));
+	link_record__clear(&l);
+	ASSERT_ERR(store__delete_link(s, 7), -ENOENT);
+	ASSERT_INT_EQ(store__change_count(s), c2);
+
+	ASSERT_OK(store__delete_link(s, 1));
+	ASSERT_TRUE(store__change_count(s) > c2);
+	ASSERT_INT_EQ(store__change_count(NULL), 0);
+	store__free(s);
+}
+
 TEST(seq_increases_across_reopen)
 {
 	const char *path = db_path_new();
