@@ -260,6 +260,44 @@ static void remove_stale(DIR *d, const char *xdp_dir)
 	}
 }
 
+/* The view of the chain of hook, unless it is there already. */
+static void ensure_view(struct core *c, const char *xdp_dir, const struct link_record *hook)
+{
+	_cleanup_free_ char *hook_dir = NULL, *disp_pin = NULL, *view = NULL;
+	char name[64];
+	uint32_t disp_id;
+	int r;
+
+	if (dispatcher_hook_name(hook, name, sizeof(name)) < 0 ||
+	    !(hook_dir = dispatcher_path_in(xdp_dir, name)) ||
+	    !(disp_pin = dispatcher_path_in(hook_dir, "dispatcher")))
+		return;
+	disp_id = pinned_prog_id(disp_pin);
+	if (!disp_id ||
+	    libxdp_view_dir_name(hook->ifindex, disp_id, false, name, sizeof(name)) < 0 ||
+	    !(view = dispatcher_path_in(xdp_dir, name)) || access(view, F_OK) == 0)
+		return;
+	r = write_view(c, xdp_dir, hook, disp_id);
+	if (r < 0)
+		log_warning_errno(r, "libxdp view of the XDP chain of %s: %m", hook->iface);
+	else
+		log_debug("libxdp view: wrote %s", view);
+}
+
+/* Every chain's view that is missing (written before bpfd had views, or a write that failed). */
+static void ensure_views(struct core *c, const char *xdp_dir)
+{
+	struct link_record *links = NULL;
+	size_t n = 0;
+
+	if (store__list_links(c->store, 0, &links, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (links[i].type == BPFD_PROG_XDP && xdp_link_is_dispatched(&links[i]))
+			ensure_view(c, xdp_dir, &links[i]);
+	link_records_free(links, n);
+}
+
 /* ---- Entry point ---- */
 
 void libxdp_view_sync(struct core *c, const struct link_record *hook)
@@ -293,6 +331,8 @@ void libxdp_view_sync(struct core *c, const struct link_record *hook)
 		r = disp_id ? write_view(c, xdp_dir, hook, disp_id) : 0;
 		if (r < 0)
 			log_warning_errno(r, "libxdp view of the XDP chain of %s: %m", hook->iface);
+	} else if (!hook) {
+		ensure_views(c, xdp_dir);
 	}
 	d = opendir(xdp_dir);
 	if (d) {

@@ -32,8 +32,10 @@ struct link_record;
 /*
  * Makes libxdp's view match what runs: for hook (may be NULL), writes the directory of the
  * dispatcher that runs its chain now, one prog<N>-prog and prog<N>-link per slot; then removes
- * every view directory whose dispatcher no longer runs a bpfd chain. Called after a new revision
- * went live, a dispatcher was removed, or a hook was forgotten. Takes libxdp's lock on
+ * every view directory whose dispatcher no longer runs a bpfd chain. Without a hook, writes the
+ * views of chains that have none (at start: chains from before bpfd wrote views, or a write that
+ * failed). Called after a new revision went live, a dispatcher was removed, or a hook was
+ * forgotten, and at start. Takes libxdp's lock on
  * <bpffs>/xdp. A failure is logged, never returned: the chain itself is already live.
  */
 void libxdp_view_sync(struct core *c, const struct link_record *hook);

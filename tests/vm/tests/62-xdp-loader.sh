@@ -109,6 +109,12 @@ vmtest_xdp_loader_status_restart() {
 	start_bpfd || fail "bpfd did not restart"
 	xl_expect $HOST_IF "" "$XL_THREE"
 	xl_one_view "$ifindex"
+	# A chain without a view (attached by a bpfd that wrote none) gets one at start.
+	stop_bpfd
+	rm -r $BPFFS/xdp/dispatch-* || fail "removing the view failed"
+	start_bpfd || fail "bpfd did not restart"
+	xl_expect $HOST_IF "" "$XL_THREE"
+	xl_one_view "$ifindex"
 	disp_load 50
 	disp_attach "$ID" 50
 	l50=$LINK
