@@ -3,6 +3,8 @@ problem; the daemon keeps serving. The wire-level cases (message over 4 MiB, mal
 protobuf, a stream that vanishes, unknown program type sent by a client) are in
 tests/interop/test_wire_limits.py, driven from Python gRPC and raw sockets."""
 
+import os
+
 import pytest
 
 from bpfdtest import UNKNOWN_ID, CtlResult, expect_error, prog_id, run
@@ -58,6 +60,23 @@ def test_unknown_interface(daemon, xdp_prog):
     res = daemon.ctl("attach", xdp_prog, "xdp", "--iface", "nosuchif0")
     expect_error(res, "NOT_FOUND", "nosuchif0")
     assert daemon.serving()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "missing"])
+def test_netns_path_that_is_not_a_namespace(daemon, xdp_prog, files_dir, kind):
+    """The netns path comes from the client: bpfd never opens what is not a namespace file (a
+    FIFO would block its privileged thread forever), and says what it expected."""
+    path = {"fifo": files_dir / "ns-fifo", "device": "/dev/null",
+            "missing": files_dir / "no-such-ns"}[kind]
+    if kind == "fifo":
+        os.mkfifo(path, 0o644)
+    res = daemon.ctl("attach", xdp_prog, "xdp", "--iface", "lo", "--netns", path, timeout=15)
+    if kind == "missing":
+        expect_error(res, "NOT_FOUND", str(path))
+    else:
+        expect_error(res, "INVALID_ARGUMENT", "not a namespace file")
+    assert daemon.serving()
+    assert daemon.ctl("link", "list").rc == 0
 
 
 def test_unknown_tracepoint(daemon, build):
