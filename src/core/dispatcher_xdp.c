@@ -4,27 +4,13 @@
  * continuing the chain only on its proceed_on verdicts. The layout and the rules are in
  * docs/dispatchers.md; the BPF side is bpf/xdp_dispatcher.bpf.c, embedded in bpfd at build time.
  *
- * Every change builds a new revision and swaps it in:
- *   1. load a new dispatcher with the new config (order, proceed_on masks);
- *   2. attach each program of the chain to its slot: the chain's existing extension programs
- *      are re-attached (an extension can be attached to several targets), a new program gets an
- *      extension copy loaded from its object file, reusing its pinned maps and global data;
- *   3. pin the new dispatcher and the new freplace links under temporary names;
- *   4. write the store (in a transaction), swap the interface's XDP link to the new dispatcher
- *      (bpf_link_update with BPF_F_REPLACE), commit;
- *   5. rename the temporary pins over the old ones, which frees the previous revision.
- * A failure before 5 leaves the previous revision running and the store unchanged.
+ * Every change builds a new revision and swaps it in (dispatcher_rebuild() in
+ * dispatcher_common.c); what is XDP's is here: the dispatcher is put on the interface with an
+ * XDP bpf_link (pinned as <hook dir>/link) and swapped with bpf_link_update(BPF_F_REPLACE).
  */
-#include <dirent.h>
-#include <fcntl.h>
-#include <linux/if_link.h>
-#include <net/if.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
 
 #include "dispatcher.h"
 #include "dispatcher_libxdp.h"
@@ -116,20 +102,7 @@ int dispatcher_hook_name(const struct link_record *hook, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-/* ---- Test hook ---- */
-
-/* ---- Paths ---- */
-
-static char *hook_dir(struct core *c, const struct link_record *hook)
-{
-	char name[64], *p;
-
-	if (dispatcher_hook_name(hook, name, sizeof(name)) < 0)
-		return NULL;
-	return asprintf(&p, "%s/xdp/%s", c->bpffs, name) < 0 ? NULL : p;
-}
-
-/* ---- Kernel helpers ---- */
+/* ---- The hook: an XDP link to the dispatcher ---- */
 
 /* The program attached to ifindex's XDP hook in any mode, 0 for none. */
 static uint32_t xdp_attached_id(int ifindex)
@@ -143,598 +116,180 @@ static uint32_t xdp_attached_id(int ifindex)
 
 bool xdp_link_is_dispatched(const struct link_record *l)
 {
-	struct bpf_link_info info = {};
-	uint32_t len = sizeof(info);
-	_cleanup_close_ int fd = -EBADF;
-
-	if (l->type != BPFD_PROG_XDP || !l->pin_path)
-		return false;
-	fd = bpf_obj_get(l->pin_path);
-	if (fd < 0 || bpf_link_get_info_by_fd(fd, &info, &len) < 0)
-		return false;
-	return info.type == BPF_LINK_TYPE_TRACING;
+	return dispatcher_link_is_dispatched(l, BPFD_PROG_XDP);
 }
 
-/* Loads a dispatcher with cfg; returns its (owned) object and the program fd. */
-static int load_dispatcher(const struct xdp_dispatcher_config *cfg, struct bpf_object **ret_obj,
-			   int *ret_fd, struct error *err)
+static int xdp_load(const struct link_record *chain, size_t n, struct bpf_object **ret_obj,
+		    int *ret_fd, struct error *err)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "xdp_dispatcher",
-		    .bpf_token_path = "");
-	struct bpf_object *obj;
-	struct bpf_program *p;
-	struct bpf_map *map, *rodata = NULL;
-	const void *bytes;
-	size_t size;
-	int r;
-
-	bytes = xdp_dispatcher_bpf__elf_bytes(&size);
-	obj = bpf_object__open_mem(bytes, size, &opts);
-	if (!obj)
-		return error_set(err, -EIO, "opening the embedded XDP dispatcher: %m");
-	bpf_object__for_each_map(map, obj) {
-		const char *name = bpf_map__name(map);
-		size_t len = strlen(name);
-
-		if (bpf_map__is_internal(map) && len >= 7 && streq(name + len - 7, ".rodata"))
-			rodata = map;
-	}
-	p = bpf_object__find_program_by_name(obj, "xdp_dispatcher");
-	if (!rodata || !p || bpf_map__value_size(rodata) != sizeof(*cfg)) {
-		bpf_object__close(obj);
-		return error_set(err, -EIO, "the embedded XDP dispatcher has no %zu-byte config",
-				 sizeof(*cfg));
-	}
-	r = bpf_map__set_initial_value(rodata, cfg, sizeof(*cfg));
-	if (r == 0)
-		r = bpf_object__load(obj);
-	if (r < 0) {
-		bpf_object__close(obj);
-		error_set(err, r == -EPERM ? -EPERM : -EIO, "loading the XDP dispatcher: %s",
-			  strerror(-r));
-		if (r == -EPERM)
-			diagnose_eperm(err, "xdp");
-		return err->code;
-	}
-	*ret_obj = obj;
-	*ret_fd = bpf_program__fd(p);
-	return 0;
-}
-
-/* ---- Rebuild ---- */
-
-struct slot {
-	struct link_record rec; /* borrowed from the chain, except kernel_link_id and pin_path */
-	const struct program_record *new_prog; /* set for the link being attached */
-	int ext_fd;
-	int link_fd;
-	char *tmp_pin;
-	char *final_pin;
-};
-
-struct rebuild {
-	struct core *c;
-	const struct link_record *hook;
-	char *dir;
-	struct slot slots[XDP_DISPATCHER_SLOTS];
-	size_t n;
-	struct bpf_object *disp_obj;
-	int disp_fd;
-	int old_disp_fd;
-	int old_link_fd;
-	char *disp_pin, *disp_tmp, *link_pin;
-};
-
-static void rebuild_done(struct rebuild *b, bool ok)
-{
-	for (size_t i = 0; i < b->n; i++) {
-		struct slot *s = &b->slots[i];
-
-		if (s->tmp_pin && !ok)
-			unlink(s->tmp_pin);
-		free(s->tmp_pin);
-		free(s->final_pin);
-		if (s->ext_fd >= 0)
-			close(s->ext_fd);
-		if (s->link_fd >= 0)
-			close(s->link_fd);
-	}
-	if (b->disp_tmp && !ok)
-		unlink(b->disp_tmp);
-	bpf_object__close(b->disp_obj);
-	if (b->old_disp_fd >= 0)
-		close(b->old_disp_fd);
-	if (b->old_link_fd >= 0)
-		close(b->old_link_fd);
-	free(b->disp_pin);
-	free(b->disp_tmp);
-	free(b->link_pin);
-	free(b->dir);
-}
-
-/* Opens what runs on the hook now: the dispatcher and the interface's link. Refuses a hook
- * used by a program bpfd does not manage. */
-static int open_current(struct rebuild *b, struct error *err)
-{
-	uint32_t attached, ours = 0;
-
-	b->old_disp_fd = bpf_obj_get(b->disp_pin);
-	b->old_link_fd = bpf_obj_get(b->link_pin);
-	if (b->old_disp_fd >= 0)
-		ours = dispatcher_prog_id_of_fd(b->old_disp_fd);
-	attached = xdp_attached_id(b->hook->ifindex);
-	if (attached && attached != ours) {
-		describe_xdp_owner(b->hook->ifindex, b->hook->iface, err);
-		return error_set(err, -EBUSY, "interface %s: XDP hook busy (program %u)",
-				 b->hook->iface, attached);
-	}
-	if (!attached && b->old_link_fd >= 0) {
-		/* Our link was detached underneath (or the interface was re-created). */
-		log_warning("XDP dispatcher link %s no longer attached to %s: replacing it",
-			    b->link_pin, b->hook->iface);
-		close(b->old_link_fd);
-		b->old_link_fd = -EBADF;
-		unlink(b->link_pin);
-	}
-	return 0;
-}
-
-/* Removes the dispatcher of the hook (the chain became empty). */
-static void remove_dispatcher(struct rebuild *b)
-{
-	if (b->old_link_fd >= 0 && bpf_link_detach(b->old_link_fd) < 0)
-		log_debug_errno(errno, "bpf_link_detach of %s: %m", b->link_pin);
-	unlink(b->link_pin);
-	unlink(b->disp_pin);
-	pins_remove_dir(b->dir);
-}
-
-/*
- * Makes chain[0..n) (in run order) the hook's chain. new_idx < n names the link being attached
- * (chain[new_idx] is its spec, new_prog its program; its id must be allocated); removed (may
- * be NULL) is a link leaving the chain.
- */
-static int xdp_rebuild(struct core *c, const struct link_record *hook,
-		       const struct link_record *chain, size_t n, size_t new_idx,
-		       const struct program_record *new_prog, const struct link_record *removed,
-		       struct error *err)
-{
-	struct rebuild b = {.c = c,
-			    .hook = hook,
-			    .disp_fd = -EBADF,
-			    .old_disp_fd = -EBADF,
-			    .old_link_fd = -EBADF};
 	struct xdp_dispatcher_config cfg;
-	uint32_t btf_ids[XDP_DISPATCHER_SLOTS];
-	_cleanup_free_ char *xdp_dir = NULL;
-	bool swapped = false, created = false, in_tx = false;
+	const void *elf;
+	size_t size;
 	int r;
 
 	r = xdp_dispatcher_config_build(chain, n, &cfg, err);
 	if (r < 0)
 		return r;
-	if (asprintf(&xdp_dir, "%s/xdp", c->bpffs) < 0)
-		return error_set(err, -ENOMEM, "out of memory");
-	b.dir = hook_dir(c, hook);
-	if (!b.dir || !(b.disp_pin = dispatcher_path_in(b.dir, "dispatcher")) ||
-	    !(b.disp_tmp = dispatcher_path_in(b.dir, "dispatcher_new")) ||
-	    !(b.link_pin = dispatcher_path_in(b.dir, "link"))) {
-		r = error_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((r = pins_mkdir(xdp_dir, 0700)) < 0 || (r = pins_mkdir(b.dir, 0700)) < 0) {
-		error_set(err, r, "cannot create %s: %s", b.dir, strerror(-r));
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		b.slots[i] = (struct slot){.rec = chain[i], .ext_fd = -EBADF, .link_fd = -EBADF};
-		b.n++;
-	}
-	r = open_current(&b, err);
-	if (r < 0)
-		goto out;
-
-	if (n == 0) {
-		/* The last program left: no dispatcher without programs (an empty one would
-		 * still cost every packet a call). */
-		r = store__delete_link(c->store, removed->id);
-		if (r < 0 && r != -ENOENT) {
-			error_set(err, r, "state store: deleting link %u: %s", removed->id,
-				  strerror(-r));
-			goto out;
-		}
-		remove_dispatcher(&b);
-		if (removed->pin_path)
-			unlink(removed->pin_path);
-		log_debug("XDP dispatcher of %s removed with its last program", hook->iface);
-		rebuild_done(&b, true);
-		libxdp_view_sync(c, hook);
-		return 0;
-	}
-
-	/* 1. The new dispatcher. */
-	if (dispatcher_inject_failure("XDP", "load", err)) {
-		r = err->code;
-		goto out;
-	}
-	r = load_dispatcher(&cfg, &b.disp_obj, &b.disp_fd, err);
-	if (r < 0)
-		goto out;
-	r = dispatcher_slot_btf_ids("XDP", b.disp_fd, btf_ids, XDP_DISPATCHER_SLOTS, err);
-	if (r < 0)
-		goto out;
-
-	/* 2. Every program into its slot. */
-	for (size_t i = 0; i < n; i++) {
-		struct slot *s = &b.slots[i];
-		LIBBPF_OPTS(bpf_link_create_opts, lo, .target_btf_id = btf_ids[i]);
-
-		if (i == new_idx) {
-			s->new_prog = new_prog;
-			r = dispatcher_load_extension("XDP", new_prog, b.disp_fd, (unsigned)i, &s->ext_fd, err);
-			if (r < 0)
-				goto out;
-		} else {
-			struct bpf_link_info li = {};
-			uint32_t len = sizeof(li);
-			_cleanup_close_ int lfd = bpf_obj_get(s->rec.pin_path);
-
-			if (lfd < 0 || bpf_link_get_info_by_fd(lfd, &li, &len) < 0) {
-				r = error_set(err, -EIO,
-					      "link %u of this chain has lost its pin %s: %m",
-					      s->rec.id, s->rec.pin_path);
-				goto out;
-			}
-			s->ext_fd = bpf_prog_get_fd_by_id(li.prog_id);
-			if (s->ext_fd < 0) {
-				r = error_set(err, -EIO, "link %u: its extension program %u: %m",
-					      s->rec.id, li.prog_id);
-				goto out;
-			}
-		}
-		s->link_fd =
-			bpf_link_create(s->ext_fd, b.disp_fd, 0 /* ignored for extensions */, &lo);
-		if (s->link_fd < 0) {
-			r = error_set(
-				err, errno == EPERM ? -EPERM : -EIO,
-				"attaching program %u to slot %zu of the new XDP dispatcher on "
-				"%s: %m",
-				s->rec.prog_id, i, hook->iface);
-			if (errno == EPERM)
-				diagnose_eperm(err, "freplace");
-			goto out;
-		}
-		s->rec.kernel_link_id = kernel_link_id_of_fd(s->link_fd);
-	}
-	if (dispatcher_inject_failure("XDP", "attach", err)) {
-		r = err->code;
-		goto out;
-	}
-
-	/* 3. Pins under temporary names. */
-	r = pins_pin_fd(c, b.disp_fd, b.disp_tmp, 0600);
-	if (r < 0) {
-		error_set(err, r, "cannot pin the new XDP dispatcher at %s: %s", b.disp_tmp,
-			  strerror(-r));
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct slot *s = &b.slots[i];
-
-		s->final_pin = pin_path_link(c, s->rec.id);
-		if (!s->final_pin || asprintf(&s->tmp_pin, "%s/new_%u", b.dir, s->rec.id) < 0) {
-			s->tmp_pin = NULL;
-			r = error_set(err, -ENOMEM, "out of memory");
-			goto out;
-		}
-		unlink(s->tmp_pin); /* a leftover of a crash */
-		r = pins_pin_fd(c, s->link_fd, s->tmp_pin, 0600);
-		if (r < 0) {
-			error_set(err, r, "cannot pin link %u at %s: %s", s->rec.id, s->tmp_pin,
-				  strerror(-r));
-			free(s->tmp_pin);
-			s->tmp_pin = NULL;
-			goto out;
-		}
-		s->rec.pin_path = s->final_pin;
-	}
-
-	/* 4. Store, swap, commit. */
-	r = store__begin(c->store);
-	if (r < 0) {
-		error_set(err, r, "state store: %s", strerror(-r));
-		goto out;
-	}
-	in_tx = true;
-	for (size_t i = 0; i < n && r >= 0; i++)
-		r = store__put_link(c->store, &b.slots[i].rec, NULL);
-	if (r >= 0 && removed) {
-		r = store__delete_link(c->store, removed->id);
-		if (r == -ENOENT)
-			r = 0;
-	}
-	if (r < 0) {
-		error_set(err, r, "state store: recording the XDP chain of %s: %s", hook->iface,
-			  strerror(-r));
-		goto out;
-	}
-	if (dispatcher_inject_failure("XDP", "store", err)) {
-		r = err->code;
-		goto out;
-	}
-	if (dispatcher_inject_failure("XDP", "swap", err)) {
-		r = err->code;
-		goto out;
-	}
-	if (b.old_link_fd >= 0) {
-		LIBBPF_OPTS(bpf_link_update_opts, uo, .flags = BPF_F_REPLACE,
-			    .old_prog_fd = b.old_disp_fd);
-
-		if (bpf_link_update(b.old_link_fd, b.disp_fd, &uo) < 0) {
-			r = error_set(err, -EIO, "swapping the XDP dispatcher of %s: %m",
-				      hook->iface);
-			goto out;
-		}
-	} else {
-		int lfd = attach_xdp(c, b.disp_fd, hook, err);
-
-		if (lfd < 0) {
-			r = lfd;
-			goto out;
-		}
-		b.old_link_fd = lfd;
-		created = true;
-		r = pins_pin_fd(c, lfd, b.link_pin, 0600);
-		if (r < 0) {
-			bpf_link_detach(lfd);
-			error_set(err, r, "cannot pin the XDP link of %s at %s: %s", hook->iface,
-				  b.link_pin, strerror(-r));
-			goto out;
-		}
-	}
-	swapped = true;
-	if (dispatcher_inject_failure("XDP", "commit", err)) {
-		r = err->code; /* still in the transaction: rolled back below */
-		goto out;
-	}
-	r = store__commit(c->store);
-	in_tx = false;
-	if (r < 0) {
-		error_set(err, r, "state store: %s", strerror(-r));
-		goto out;
-	}
-
-	/* 5. The new revision's pins replace the old ones. */
-	if (rename(b.disp_tmp, b.disp_pin) < 0)
-		log_warning_errno(errno, "Renaming %s: %m", b.disp_tmp);
-	for (size_t i = 0; i < n; i++) {
-		struct slot *s = &b.slots[i];
-
-		if (rename(s->tmp_pin, s->final_pin) < 0)
-			log_warning_errno(errno, "Renaming %s to %s: %m", s->tmp_pin, s->final_pin);
-	}
-	if (removed && removed->pin_path)
-		unlink(removed->pin_path);
-	log_debug("XDP dispatcher of %s: new revision (program %u) with %zu programs", hook->iface,
-		  dispatcher_prog_id_of_fd(b.disp_fd), n);
-	rebuild_done(&b, true);
-	libxdp_view_sync(c, hook);
-	return 0;
-
-out:
-	if (in_tx)
-		store__rollback(c->store);
-	if (swapped) {
-		/* Only the commit failed: put the previous revision back. */
-		if (created) {
-			bpf_link_detach(b.old_link_fd);
-			unlink(b.link_pin);
-		} else {
-			LIBBPF_OPTS(bpf_link_update_opts, uo, .flags = BPF_F_REPLACE,
-				    .old_prog_fd = b.disp_fd);
-
-			if (bpf_link_update(b.old_link_fd, b.old_disp_fd, &uo) < 0)
-				log_error_errno(errno, "Restoring the XDP dispatcher of %s: %m",
-						hook->iface);
-		}
-	}
-	rebuild_done(&b, false);
-	if (!swapped && n > 0) {
-		/* Nothing ran here before: leave no directory behind. */
-		_cleanup_free_ char *dir = hook_dir(c, hook),
-				    *disp = dir ? dispatcher_path_in(dir, "dispatcher") : NULL;
-
-		if (disp && access(disp, F_OK) < 0)
-			pins_remove_dir(dir);
-	}
-	return r < 0 ? r : -EIO;
+	elf = xdp_dispatcher_bpf__elf_bytes(&size);
+	return dispatcher_load_program("XDP", "xdp_dispatcher", elf, size, &cfg, sizeof(cfg),
+				       ret_obj, ret_fd, err);
 }
 
-/* ---- Attach, detach, reconcile ---- */
+static int link_pin_of(struct dispatcher_rebuild *b, struct error *err)
+{
+	if (!b->link_pin && !(b->link_pin = dispatcher_path_in(b->dir, "link")))
+		return error_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Opens the dispatcher and the interface's link. Refuses a hook used by a program bpfd does
+ * not manage. */
+static int xdp_open_current(struct dispatcher_rebuild *b, struct error *err)
+{
+	const struct link_record *hook = b->hook;
+	uint32_t attached, ours = 0;
+	int r;
+
+	r = link_pin_of(b, err);
+	if (r < 0)
+		return r;
+	b->old_disp_fd = bpf_obj_get(b->disp_pin);
+	b->link_fd = bpf_obj_get(b->link_pin);
+	if (b->old_disp_fd >= 0)
+		ours = dispatcher_prog_id_of_fd(b->old_disp_fd);
+	attached = xdp_attached_id(hook->ifindex);
+	if (attached && attached != ours) {
+		describe_xdp_owner(hook->ifindex, hook->iface, err);
+		return error_set(err, -EBUSY, "interface %s: XDP hook busy (program %u)",
+				 hook->iface, attached);
+	}
+	if (!attached && b->link_fd >= 0) {
+		/* Our link was detached underneath (or the interface was re-created). */
+		log_warning("XDP dispatcher link %s no longer attached to %s: replacing it",
+			    b->link_pin, hook->iface);
+		close(b->link_fd);
+		b->link_fd = -EBADF;
+		unlink(b->link_pin);
+	}
+	b->replace = b->link_fd >= 0;
+	return 0;
+}
+
+/* The first revision of an interface is attached with bpf_link_create (driver mode, else skb
+ * mode); later ones replace the link's program. */
+static int xdp_swap(struct dispatcher_rebuild *b, struct error *err)
+{
+	LIBBPF_OPTS(bpf_link_update_opts, uo, .flags = BPF_F_REPLACE, .old_prog_fd = b->old_disp_fd);
+	int r, fd;
+
+	if (b->replace) {
+		if (bpf_link_update(b->link_fd, b->disp_fd, &uo) < 0)
+			return error_set(err, -EIO, "swapping the XDP dispatcher of %s: %m",
+					 b->hook->iface);
+		return 0;
+	}
+	fd = attach_xdp(b->c, b->disp_fd, b->hook, err);
+	if (fd < 0)
+		return fd;
+	r = pins_pin_fd(b->c, fd, b->link_pin, 0600);
+	if (r < 0) {
+		bpf_link_detach(fd);
+		close(fd);
+		return error_set(err, r, "cannot pin the XDP link of %s at %s: %s", b->hook->iface,
+				 b->link_pin, strerror(-r));
+	}
+	b->link_fd = fd;
+	return 0;
+}
+
+static void xdp_swap_back(struct dispatcher_rebuild *b)
+{
+	LIBBPF_OPTS(bpf_link_update_opts, uo, .flags = BPF_F_REPLACE, .old_prog_fd = b->disp_fd);
+
+	if (!b->replace) {
+		bpf_link_detach(b->link_fd);
+		unlink(b->link_pin);
+	} else if (bpf_link_update(b->link_fd, b->old_disp_fd, &uo) < 0) {
+		log_error_errno(errno, "Restoring the XDP dispatcher of %s: %m", b->hook->iface);
+	}
+}
+
+static void xdp_remove(struct dispatcher_rebuild *b)
+{
+	struct error ignored = {};
+	_cleanup_close_ int fd = -EBADF;
+
+	if (link_pin_of(b, &ignored) < 0)
+		return;
+	fd = bpf_obj_get(b->link_pin);
+	if (fd >= 0 && bpf_link_detach(fd) < 0)
+		log_debug_errno(errno, "bpf_link_detach of %s: %m", b->link_pin);
+}
+
+/* ---- Reconcile ---- */
+
+/* libxdp's view (dispatch-*, dispatcher_libxdp.c) shares <bpffs>/xdp; libxdp_view_sync() keeps
+ * it. */
+static bool xdp_is_hook_dir(const char *name)
+{
+	return !libxdp_view_owns_name(name);
+}
+
+static void xdp_remove_orphan(struct core *c, const char *dir, const char *name)
+{
+	_cleanup_free_ char *link = dispatcher_path_in(dir, "link");
+	_cleanup_close_ int fd = link ? bpf_obj_get(link) : -EBADF;
+
+	(void)c;
+	(void)name;
+	if (fd >= 0)
+		bpf_link_detach(fd);
+	log_warning("Removing XDP dispatcher %s: no link in the state store uses it", dir);
+}
+
+/* ---- libxdp's view follows every change ---- */
+
+static void xdp_forgotten(struct core *c, const struct link_record *l, size_t n_left)
+{
+	(void)l;
+	(void)n_left;
+	libxdp_view_sync(c, NULL);
+}
+
+static void xdp_reconciled(struct core *c)
+{
+	libxdp_view_sync(c, NULL);
+}
+
+static const struct dispatcher_ops xdp_ops = {
+	.kind = "XDP",
+	.type = BPFD_PROG_XDP,
+	.subdir = "xdp",
+	.hook_name = dispatcher_hook_name,
+	.load = xdp_load,
+	.open_current = xdp_open_current,
+	.swap = xdp_swap,
+	.swap_back = xdp_swap_back,
+	.remove = xdp_remove,
+	.changed = libxdp_view_sync,
+	.forgotten = xdp_forgotten,
+	.is_hook_dir = xdp_is_hook_dir,
+	.remove_orphan = xdp_remove_orphan,
+	.reconciled = xdp_reconciled,
+};
 
 int xdp_dispatcher_attach(struct core *c, const struct program_record *prog,
 			  const struct link_record *spec, uint32_t *ret_link_id, struct error *err)
 {
-	struct link_record *chain = NULL, *want = NULL;
-	size_t n = 0, idx;
-	uint32_t link_id;
-	int r;
-
-	r = chain_links(c, spec, &chain, &n);
-	if (r < 0)
-		return error_set(err, r, "state store: %s", strerror(-r));
-	for (size_t i = 0; i < n; i++)
-		if (!xdp_link_is_dispatched(&chain[i])) {
-			r = error_set(
-				err, -EBUSY,
-				"interface %s runs XDP program %u directly (bpfd link %u), "
-				"attached when program extensions were unavailable; detach it "
-				"and attach it again to chain programs there",
-				spec->iface, chain[i].prog_id, chain[i].id);
-			goto out;
-		}
-	if (n >= XDP_DISPATCHER_SLOTS) {
-		r = error_set(err, -ENOSPC,
-			      "interface %s already runs %zu XDP programs, the most one dispatcher "
-			      "chain holds; detach one first",
-			      spec->iface, n);
-		goto out;
-	}
-	r = store__allocate_link_id(c->store, &link_id);
-	if (r < 0) {
-		error_set(err, r, "state store: %s", strerror(-r));
-		goto out;
-	}
-	want = calloc(n + 1, sizeof(*want));
-	if (!want) {
-		r = error_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	idx = chain_insert_index(chain, n, spec->priority);
-	for (size_t i = 0, j = 0; i <= n; i++)
-		want[i] = i == idx ? *spec : chain[j++];
-	want[idx].id = link_id;
-	want[idx].prog_id = prog->id;
-	want[idx].seq = 0;
-	want[idx].kernel_link_id = 0;
-	want[idx].pin_path = NULL;
-	r = xdp_rebuild(c, spec, want, n + 1, idx, prog, NULL, err);
-	if (r >= 0)
-		*ret_link_id = link_id;
-out:
-	free(want); /* shallow: the records belong to chain and spec */
-	link_records_free(chain, n);
-	return r;
-}
-
-/* The interface is gone (its XDP link went with it): forget l, and the hook's pins with the
- * chain's last link. */
-static int forget_link(struct core *c, const struct link_record *l, size_t n_left)
-{
-	int r = store__delete_link(c->store, l->id);
-
-	if (r < 0 && r != -ENOENT)
-		return r;
-	if (l->pin_path)
-		unlink(l->pin_path);
-	if (n_left == 0) {
-		_cleanup_free_ char *dir = hook_dir(c, l);
-
-		if (dir)
-			pins_remove_dir(dir);
-	}
-	libxdp_view_sync(c, NULL);
-	return 0;
+	return dispatcher_attach(&xdp_ops, c, prog, spec, ret_link_id, err);
 }
 
 int xdp_dispatcher_detach(struct core *c, const struct link_record *l, struct error *err)
 {
-	_cleanup_close_ int saved_ns = -EBADF;
-	struct link_record *chain = NULL, *want = NULL;
-	size_t n = 0, k = 0;
-	int r;
-
-	r = chain_links(c, l, &chain, &n);
-	if (r < 0)
-		return error_set(err, r, "state store: %s", strerror(-r));
-	want = calloc(n ? n : 1, sizeof(*want));
-	if (!want) {
-		r = error_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (chain[i].id != l->id)
-			want[k++] = chain[i];
-	if (l->netns) {
-		struct error ns_err = {};
-
-		r = netns_enter(l->netns, &saved_ns, &ns_err);
-		if (r == -ENOENT) {
-			/* The namespace is gone, and with it the interface. */
-			r = forget_link(c, l, k);
-			if (r < 0)
-				error_set(err, r, "state store: %s", strerror(-r));
-			goto out;
-		}
-		if (r < 0) {
-			error_set(err, r, "%s", ns_err.message);
-			goto out;
-		}
-	}
-	if (!dispatcher_iface_exists(l)) {
-		r = forget_link(c, l, k);
-		if (r < 0)
-			error_set(err, r, "state store: %s", strerror(-r));
-		goto out;
-	}
-	r = xdp_rebuild(c, l, want, k, SIZE_MAX, NULL, l, err);
-out:
-	free(want);
-	link_records_free(chain, n);
-	if (saved_ns >= 0)
-		netns_leave(TAKE_FD(saved_ns));
-	return r;
+	return dispatcher_detach(&xdp_ops, c, l, err);
 }
 
-/* At start: hook directories no link record names are removed with their dispatcher; pins of
- * an interrupted rebuild are dropped (the store names the revision that was committed). */
 void xdp_dispatchers_reconcile(struct core *c)
 {
-	_cleanup_free_ char *xdp_dir = NULL;
-	struct link_record *links = NULL;
-	size_t n = 0;
-	struct dirent *de;
-	DIR *d;
-
-	if (asprintf(&xdp_dir, "%s/xdp", c->bpffs) < 0)
-		return;
-	d = opendir(xdp_dir);
-	if (!d)
-		return;
-	if (store__list_links(c->store, 0, &links, &n) < 0)
-		goto out;
-	while ((de = readdir(d))) {
-		_cleanup_free_ char *dir = NULL, *link = NULL;
-		bool used = false;
-
-		if (de->d_name[0] == '.' || libxdp_view_owns_name(de->d_name))
-			continue; /* libxdp's view: libxdp_view_sync() keeps it */
-		for (size_t i = 0; i < n && !used; i++) {
-			char name[64];
-
-			used = links[i].type == BPFD_PROG_XDP &&
-			       dispatcher_hook_name(&links[i], name, sizeof(name)) == 0 &&
-			       streq(name, de->d_name) && xdp_link_is_dispatched(&links[i]);
-		}
-		dir = dispatcher_path_in(xdp_dir, de->d_name);
-		if (!dir)
-			break;
-		if (used) {
-			_cleanup_free_ char *tmp = dispatcher_path_in(dir, "dispatcher_new");
-			DIR *hd = opendir(dir);
-			struct dirent *he;
-
-			if (tmp)
-				unlink(tmp);
-			while (hd && (he = readdir(hd)))
-				if (!strncmp(he->d_name, "new_", 4))
-					unlinkat(dirfd(hd), he->d_name, 0);
-			if (hd)
-				closedir(hd);
-			continue;
-		}
-		link = dispatcher_path_in(dir, "link");
-		if (link) {
-			_cleanup_close_ int fd = bpf_obj_get(link);
-
-			if (fd >= 0)
-				bpf_link_detach(fd);
-		}
-		log_warning("Removing XDP dispatcher %s: no link in the state store uses it", dir);
-		pins_remove_dir(dir);
-	}
-out:
-	closedir(d);
-	link_records_free(links, n);
-	libxdp_view_sync(c, NULL);
+	dispatcher_reconcile(&xdp_ops, c);
 }
