@@ -139,9 +139,9 @@ struct dispatcher_rebuild {
 	struct core *c;
 	const struct dispatcher_ops *ops;
 	const struct link_record *hook;
-	char *dir;		/* the hook's directory: <bpffs>/<ops->subdir>/<hook name> */
-	char *disp_pin;		/* dir/dispatcher: the running revision */
-	char *disp_tmp;		/* dir/dispatcher_new: the new one until it is committed */
+	char *dir;	/* the hook's directory: <bpffs>/<ops->subdir>/<hook name> */
+	char *disp_pin; /* dir/dispatcher: the running revision */
+	char *disp_tmp; /* dir/dispatcher_new: the new one until it is committed */
 	struct dispatcher_slot slots[DISPATCHER_SLOTS];
 	size_t n;
 	struct bpf_object *disp_obj; /* the new revision */
@@ -205,8 +205,8 @@ int dispatcher_attach(const struct dispatcher_ops *ops, struct core *c,
 		      uint32_t *ret_link_id, struct error *err);
 /* Takes l out of its chain (a rebuild, or the dispatcher removed with the last link); forgets
  * it when its interface or namespace is gone. */
-int dispatcher_detach(const struct dispatcher_ops *ops, struct core *c,
-		      const struct link_record *l, struct error *err);
+int dispatcher_detach(const struct dispatcher_ops *ops, struct core *c, const struct link_record *l,
+		      struct error *err);
 /* At start: hook directories no link record uses go (with what runs on their hook); in the
  * others, the temporary pins of an interrupted rebuild. */
 void dispatcher_reconcile(const struct dispatcher_ops *ops, struct core *c);

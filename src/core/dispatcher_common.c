@@ -27,8 +27,9 @@ bool dispatcher_inject_failure(const char *kind, const char *step, struct error 
 
 	if (!v || !streq(v, step))
 		return false;
-	error_set(err, -EIO, "%s dispatcher rebuild: injected failure at step '%s' "
-			     "(BPFD_TEST_FAIL_REBUILD)",
+	error_set(err, -EIO,
+		  "%s dispatcher rebuild: injected failure at step '%s' "
+		  "(BPFD_TEST_FAIL_REBUILD)",
 		  kind, step);
 	return true;
 }
@@ -88,7 +89,7 @@ static int reuse_maps(struct bpf_object *obj, const struct program_record *prog,
 int dispatcher_load_extension(const char *kind, const struct program_record *prog, int disp_fd,
 			      unsigned slot, int *ret_fd, struct error *err)
 {
-	const struct load_program_spec ps = { .name = prog->name, .type = prog->type };
+	const struct load_program_spec ps = {.name = prog->name, .type = prog->type};
 	const struct load_spec spec = {
 		.path = prog->path,
 		.programs = &ps,
@@ -135,7 +136,9 @@ int dispatcher_load_extension(const char *kind, const struct program_record *pro
 				 "loading program %u ('%s') as an extension of the %s dispatcher "
 				 "failed: %s%s%s",
 				 prog->id, prog->name, kind, strerror(-r), len ? ": " : "",
-				 len > 1000 ? log + len - 1000 : len ? log : "");
+				 len > 1000 ? log + len - 1000
+				 : len	    ? log
+					    : "");
 	}
 	fd = fcntl(bpf_program__fd(p), F_DUPFD_CLOEXEC, 3);
 	if (fd < 0)
@@ -318,14 +321,15 @@ static int attach_slots(struct dispatcher_rebuild *b, size_t new_idx,
 				return error_set(err, -EIO, "link %u: its extension program %u: %m",
 						 s->rec.id, li.prog_id);
 		}
-		s->link_fd = bpf_link_create(s->ext_fd, b->disp_fd, 0 /* ignored for freplace */,
-					     &lo);
+		s->link_fd =
+			bpf_link_create(s->ext_fd, b->disp_fd, 0 /* ignored for freplace */, &lo);
 		if (s->link_fd < 0) {
-			r = error_set(err, errno == EPERM ? -EPERM : -EIO,
-				      "attaching program %u to slot %zu of the new %s dispatcher on "
-				      "%s%s%s: %m",
-				      s->rec.prog_id, i, kind, b->hook->iface,
-				      sep(b->hook->direction), str(b->hook->direction));
+			r = error_set(
+				err, errno == EPERM ? -EPERM : -EIO,
+				"attaching program %u to slot %zu of the new %s dispatcher on "
+				"%s%s%s: %m",
+				s->rec.prog_id, i, kind, b->hook->iface, sep(b->hook->direction),
+				str(b->hook->direction));
 			if (r == -EPERM)
 				diagnose_eperm(err, "freplace");
 			return r;
@@ -344,8 +348,8 @@ static int pin_temporary(struct dispatcher_rebuild *b, struct error *err)
 	unlink(b->disp_tmp); /* a leftover of a crash */
 	r = pins_pin_fd(c, b->disp_fd, b->disp_tmp, 0600);
 	if (r < 0)
-		return error_set(err, r, "cannot pin the new %s dispatcher at %s: %s",
-				 b->ops->kind, b->disp_tmp, strerror(-r));
+		return error_set(err, r, "cannot pin the new %s dispatcher at %s: %s", b->ops->kind,
+				 b->disp_tmp, strerror(-r));
 	for (size_t i = 0; i < b->n; i++) {
 		struct dispatcher_slot *s = &b->slots[i];
 
@@ -443,8 +447,7 @@ int dispatcher_rebuild(const struct dispatcher_ops *ops, struct core *c,
 	    (r = ops->load(chain, n, &b.disp_obj, &b.disp_fd, err)) < 0)
 		goto out;
 	/* 2, 3. */
-	if ((r = attach_slots(&b, new_idx, new_prog, err)) < 0 ||
-	    (r = pin_temporary(&b, err)) < 0)
+	if ((r = attach_slots(&b, new_idx, new_prog, err)) < 0 || (r = pin_temporary(&b, err)) < 0)
 		goto out;
 
 	/* 4. Store, swap, commit. */
@@ -490,9 +493,8 @@ int dispatcher_rebuild(const struct dispatcher_ops *ops, struct core *c,
 	}
 	if (removed && removed->pin_path)
 		unlink(removed->pin_path);
-	log_debug("%s dispatcher of %s%s%s: new revision (program %u) with %zu programs",
-		  ops->kind, hook->iface, dir_sep, direction, dispatcher_prog_id_of_fd(b.disp_fd),
-		  n);
+	log_debug("%s dispatcher of %s%s%s: new revision (program %u) with %zu programs", ops->kind,
+		  hook->iface, dir_sep, direction, dispatcher_prog_id_of_fd(b.disp_fd), n);
 	rebuild_done(&b, true);
 	if (ops->changed)
 		ops->changed(c, hook);
@@ -536,12 +538,13 @@ int dispatcher_attach(const struct dispatcher_ops *ops, struct core *c,
 		return error_set(err, r, "state store: %s", strerror(-r));
 	for (size_t i = 0; i < n; i++)
 		if (!dispatcher_link_is_dispatched(&chain[i], ops->type)) {
-			r = error_set(err, -EBUSY,
-				      "interface %s%s%s runs %s program %u directly (bpfd link %u), "
-				      "attached when program extensions were unavailable; detach it "
-				      "and attach it again to chain programs there",
-				      spec->iface, dir_sep, direction, ops->kind, chain[i].prog_id,
-				      chain[i].id);
+			r = error_set(
+				err, -EBUSY,
+				"interface %s%s%s runs %s program %u directly (bpfd link %u), "
+				"attached when program extensions were unavailable; detach it "
+				"and attach it again to chain programs there",
+				spec->iface, dir_sep, direction, ops->kind, chain[i].prog_id,
+				chain[i].id);
 			goto out;
 		}
 	if (n >= DISPATCHER_SLOTS) {
@@ -600,8 +603,8 @@ static int forget_link(const struct dispatcher_ops *ops, struct core *c,
 	return 0;
 }
 
-int dispatcher_detach(const struct dispatcher_ops *ops, struct core *c,
-		      const struct link_record *l, struct error *err)
+int dispatcher_detach(const struct dispatcher_ops *ops, struct core *c, const struct link_record *l,
+		      struct error *err)
 {
 	_cleanup_close_ int saved_ns = -EBADF;
 	struct link_record *chain = NULL, *want = NULL;

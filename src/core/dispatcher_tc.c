@@ -363,8 +363,8 @@ static int tc_load(const struct link_record *chain, size_t n, struct bpf_object 
 	if (r < 0)
 		return r;
 	elf = tc_dispatcher_bpf__elf_bytes(&size);
-	return dispatcher_load_program("TC", "tc_dispatcher", elf, size, &cfg, sizeof(cfg),
-				       ret_obj, ret_fd, err);
+	return dispatcher_load_program("TC", "tc_dispatcher", elf, size, &cfg, sizeof(cfg), ret_obj,
+				       ret_fd, err);
 }
 
 /*

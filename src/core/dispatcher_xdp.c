@@ -179,7 +179,8 @@ static int xdp_open_current(struct dispatcher_rebuild *b, struct error *err)
  * mode); later ones replace the link's program. */
 static int xdp_swap(struct dispatcher_rebuild *b, struct error *err)
 {
-	LIBBPF_OPTS(bpf_link_update_opts, uo, .flags = BPF_F_REPLACE, .old_prog_fd = b->old_disp_fd);
+	LIBBPF_OPTS(bpf_link_update_opts, uo, .flags = BPF_F_REPLACE,
+		    .old_prog_fd = b->old_disp_fd);
 	int r, fd;
 
 	if (b->replace) {
