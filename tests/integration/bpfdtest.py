@@ -33,7 +33,10 @@ GRPC_PYTHON_PLUGIN = "/usr/bin/grpc_python_plugin"
 # environment: BPFD_TEST_READY_TIMEOUT, BPFD_TEST_STOP_TIMEOUT, BPFD_TEST_PING_WAIT (seconds).
 READY_TIMEOUT = float(os.environ.get("BPFD_TEST_READY_TIMEOUT") or 10.0)
 STOP_TIMEOUT = float(os.environ.get("BPFD_TEST_STOP_TIMEOUT") or 10.0)
-PING_WAIT = float(os.environ.get("BPFD_TEST_PING_WAIT") or 1.0)
+# A reply usually comes in well under a millisecond; the wait only matters when a machine is
+# busy (the first ping of a test also resolves ARP), so it is generous: a successful ping does not
+# wait for it. Tests expecting drops pass a short wait of their own.
+PING_WAIT = float(os.environ.get("BPFD_TEST_PING_WAIT") or 3.0)
 
 # Identities for least-privilege tests. Numeric on purpose: no /etc/passwd or /etc/group
 # entries are created on the test machine. SERVICE_* stand in for the unit's user and group
