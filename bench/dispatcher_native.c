@@ -19,6 +19,7 @@
  * machine it was 3x the kernel's figure), and its one syscall adds < 0.01 ns per run at 10^7.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,12 @@ static double quantile_sorted(const double *v, int n, double q)
 	return i + 1 < n ? v[i] + (pos - i) * (v[i + 1] - v[i]) : v[i];
 }
 
+/* libbpf's notes (e.g. the dispatcher's xdp_metadata section it skips) would clutter the table. */
+static int print_warnings(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, args) : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct bpf_object *objs[N_CHAINS + 1] = { 0 };
@@ -132,6 +139,7 @@ int main(int argc, char **argv)
 	rounds = argc > 4 ? atoi(argv[4]) : 31;
 	if (!repeat || rounds < 1)
 		return 2;
+	libbpf_set_print(print_warnings);
 	kns = calloc((size_t)rounds * (N_CHAINS + 1), sizeof(*kns));
 	cpu = calloc((size_t)rounds * (N_CHAINS + 1), sizeof(*cpu));
 	tmp = calloc((size_t)rounds, sizeof(*tmp));
