@@ -123,7 +123,8 @@ int dispatcher_load_program(const char *kind, const char *prog_name, const void 
 			    struct bpf_object **ret_obj, int *ret_fd, struct error *err);
 
 /*
- * One rebuild for both hooks (docs/dispatchers.md, "Every change is a new revision"):
+ * One rebuild for both hooks (dispatcher_chain.c; docs/dispatchers.md, "Every change is a
+ * new revision"):
  * dispatcher_rebuild() does the steps and the undoing; a struct dispatcher_ops says how the
  * kind's dispatcher is loaded and put on, swapped on and taken off its hook.
  */

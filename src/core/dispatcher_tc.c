@@ -7,7 +7,7 @@
  * the current dispatcher (bpf/tc_dispatcher.bpf.c, embedded at build time). docs/dispatchers.md.
  *
  * Every change builds a new revision and swaps it in (dispatcher_rebuild() in
- * dispatcher_common.c, as for XDP); what is TC's is here: the swap replaces the filter's
+ * dispatcher_chain.c, as for XDP); what is TC's is here: the swap replaces the filter's
  * program (bpf_tc_attach with BPF_TC_F_REPLACE on the same priority and handle: cls_bpf swaps it
  * atomically), the clsact qdisc is created when missing and removed only when bpfd created it
  * and nothing is left on it, and filters bpfd does not own are refused, never replaced.

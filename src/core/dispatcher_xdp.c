@@ -5,7 +5,7 @@
  * docs/dispatchers.md; the BPF side is bpf/xdp_dispatcher.bpf.c, embedded in bpfd at build time.
  *
  * Every change builds a new revision and swaps it in (dispatcher_rebuild() in
- * dispatcher_common.c); what is XDP's is here: the dispatcher is put on the interface with an
+ * dispatcher_chain.c); what is XDP's is here: the dispatcher is put on the interface with an
  * XDP bpf_link (pinned as <hook dir>/link) and swapped with bpf_link_update(BPF_F_REPLACE).
  */
 #include <stdio.h>
