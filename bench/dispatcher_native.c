@@ -32,14 +32,14 @@
 #include "dispatcher.h"
 
 #define N_CHAINS 4
-static const int chain_lengths[N_CHAINS] = { 1, 2, 5, 10 };
+static const int chain_lengths[N_CHAINS] = {1, 2, 5, 10};
 
-/* Ethernet + IPv4 + UDP to port 9 (discard): the same frame as vmhelper test-run's. */
-static const unsigned char pkt[64] = {
-	0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00,
-	0x45, 0, 0, 50, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 201, 0, 2, 10, 201, 0, 1,
-	0x30, 0x39, 0, 9, 0, 30, 0, 0,
-};
+/* Ethernet (IPv4); IPv4 (50 bytes, UDP, 10.201.0.2 → 10.201.0.1); UDP (12345 → 9, 30
+ * bytes); zero bytes up to 64: a minimal real frame (vmhelper test-run sends the same). */
+static const unsigned char pkt[64] = "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00"
+				     "\x45\x00\x00\x32\x00\x00\x40\x00\x40\x11\x00\x00"
+				     "\x0a\xc9\x00\x02\x0a\xc9\x00\x01"
+				     "\x30\x39\x00\x09\x00\x1e\x00\x00";
 
 static double cpu_ns(void)
 {
@@ -124,7 +124,7 @@ static int print_warnings(enum libbpf_print_level level, const char *fmt, va_lis
 
 int main(int argc, char **argv)
 {
-	struct bpf_object *objs[N_CHAINS + 1] = { 0 };
+	struct bpf_object *objs[N_CHAINS + 1] = {0};
 	int fds[N_CHAINS + 1];
 	double *kns, *cpu, *tmp;
 	unsigned int repeat;
@@ -168,8 +168,8 @@ int main(int argc, char **argv)
 
 	for (r = -1; r < rounds; r++) { /* round -1: warm-up, not counted */
 		for (int k = 0; k <= N_CHAINS; k++) {
-			LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = sizeof(pkt),
-				    .repeat = repeat);
+			LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt,
+				    .data_size_in = sizeof(pkt), .repeat = repeat);
 			double start;
 			int err;
 
@@ -181,7 +181,8 @@ int main(int argc, char **argv)
 				goto out;
 			}
 			if (opts.retval != XDP_PASS) {
-				fprintf(stderr, "program %d returned %u, not XDP_PASS\n", i, opts.retval);
+				fprintf(stderr, "program %d returned %u, not XDP_PASS\n", i,
+					opts.retval);
 				goto out;
 			}
 			if (r >= 0) {
@@ -202,8 +203,8 @@ int main(int argc, char **argv)
 		cmed[i] = median(tmp, rounds);
 	}
 	printf("this machine, no extensions: dispatcher with N stub slots vs xdp_pass direct; "
-	       "BPF_PROG_TEST_RUN, 64-byte packet, repeat %u, %d rounds interleaved\n", repeat,
-	       rounds);
+	       "BPF_PROG_TEST_RUN, 64-byte packet, repeat %u, %d rounds interleaved\n",
+	       repeat, rounds);
 	printf("direct: %.2f ns CPU time, %.0f ns kernel (medians)\n", cmed[0], kmed[0]);
 	printf("%3s  %-27s  %-22s  %s\n", "N", "dispatcher ns: CPU kernel", "ratio [q1-q3]",
 	       "added ns per slot (CPU time)");
