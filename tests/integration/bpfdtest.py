@@ -610,7 +610,7 @@ def map_id_of_pin(pin):
     return json.loads(res.stdout)["id"]
 
 
-# tcx_order.bpf.c's record: __u32 count; __u32 tags[16];
+# the order record (bpf/order_record.h): __u32 count; __u32 tags[16];
 ORDER_SLOTS = 16
 ORDER_RECORD_SIZE = 4 + 4 * ORDER_SLOTS
 
