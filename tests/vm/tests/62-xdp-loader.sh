@@ -2,7 +2,7 @@
 # xdp-loader status (Debian's xdp-tools: libxdp) reads bpfd's XDP chains: bpfd's dispatcher keeps
 # libxdp's dispatcher protocol, and bpfd writes libxdp's view of each chain on its bpffs
 # (<bpffs>/xdp/dispatch-IFINDEX-ID/prog<N>-prog|link, docs/dispatchers.md "xdp-loader"), which
-# LIBXDP_BPFFS points libxdp at. Uses 60-dispatcher.sh's helpers (disp_load, disp_attach, ...).
+# LIBXDP_BPFFS points libxdp at. Uses lib.sh's chain helpers (chain_load, chain_order, ...).
 
 XDP_LOADER=/opt/bpfd/xdp-loader
 
@@ -54,10 +54,7 @@ XL_THREE="100 xdp_record XDP_PASS;200 xdp_record XDP_PASS,XDP_REDIRECT;300 xdp_r
 xl_attach_three() { # IFACE [bpfctl attach options...]
 	iface=$1
 	shift
-	for t in 300 100 200; do
-		disp_load $t
-		eval "id_$t=$ID"
-	done
+	chain_load_each xdp 300 100 200
 	attach "$id_300" xdp --iface "$iface" --priority 300 --proceed-on drop --proceed-on pass "$@"
 	L300=$LINK
 	attach "$id_100" xdp --iface "$iface" --priority 100 "$@"
@@ -68,10 +65,10 @@ xl_attach_three() { # IFACE [bpfctl attach options...]
 
 vmtest_xdp_loader_status() {
 	netpair
-	need_dispatcher
+	need_freplace
 	need_xdp_loader
 	xl_attach_three $HOST_IF
-	disp_order 100 200 300
+	chain_order 100 200 300
 	xl_expect $HOST_IF "" "$XL_THREE"
 	echo "$XL_OUT" | awk -v i=$HOST_IF '$1 == i || $1 == "=>"' >>/tmp/vmtest.info
 	ifindex=$(cat /sys/class/net/$HOST_IF/ifindex)
@@ -87,7 +84,7 @@ vmtest_xdp_loader_status() {
 	case $out in *xdp_record*) fail "xdp-loader found programs without bpfd's view: $out" ;; esac
 	# A new revision replaces the view (the old one would keep its dispatcher alive).
 	detach "$L200"
-	disp_order 100 300
+	chain_order 100 300
 	xl_expect $HOST_IF "" "100 xdp_record XDP_PASS;300 xdp_record XDP_DROP,XDP_PASS;"
 	xl_one_view "$ifindex"
 	detach "$L100"
@@ -101,7 +98,7 @@ vmtest_xdp_loader_status() {
 
 vmtest_xdp_loader_status_restart() {
 	netpair
-	need_dispatcher
+	need_freplace
 	need_xdp_loader
 	xl_attach_three $HOST_IF
 	ifindex=$(cat /sys/class/net/$HOST_IF/ifindex)
@@ -115,10 +112,10 @@ vmtest_xdp_loader_status_restart() {
 	start_bpfd || fail "bpfd did not restart"
 	xl_expect $HOST_IF "" "$XL_THREE"
 	xl_one_view "$ifindex"
-	disp_load 50
-	disp_attach "$ID" 50
+	chain_load xdp 50
+	chain_attach xdp "$ID" 50
 	l50=$LINK
-	disp_order 50 100 200 300
+	chain_order 50 100 200 300
 	xl_expect $HOST_IF "" "50 xdp_record XDP_PASS;$XL_THREE"
 	xl_one_view "$ifindex"
 	for l in $l50 $L100 $L200 $L300; do detach "$l"; done
@@ -130,7 +127,7 @@ vmtest_xdp_loader_status_restart() {
 # namespace finds it (the view is named by the interface's index there).
 vmtest_xdp_loader_status_netns() {
 	netpair
-	need_dispatcher
+	need_freplace
 	need_xdp_loader
 	xl_attach_three $PEER_IF --netns /run/netns/$NS
 	xl_expect $PEER_IF $NS "$XL_THREE"

@@ -294,7 +294,7 @@ netpair_cleanup() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# tcx_order.bpf.c: the order record
+# tcx_order.bpf.c: the order record (bpf/order_record.h)
 
 # order_check PIN CHAIN_LEN EXPECTED...: resets the record, sends one ping, checks that every
 # packet ran the chain in the order EXPECTED (tags).
@@ -330,6 +330,273 @@ order_check() {
 		i=$((i + 1))
 	done
 	[ "$recorded" = "$want" ] || fail "TCX chain order: recorded$recorded, expected$want"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Dispatcher chains (60-dispatcher.sh and 62-xdp-loader.sh: XDP; 65-tc-dispatcher.sh: TC).
+# Programs: bpf/xdp_order.bpf.c (xdp_record) and bpf/tc_order.bpf.c (tc_record); each load
+# appends its `tag` to the order record (bpf/order_record.h) it shares with the test's first
+# load, and returns its `verdict`. A HOOK is xdp, tc (ingress), tc:ingress or tc:egress; a test
+# builds one chain kind.
+
+XDP_ABORTED=0
+XDP_DROP=1
+XDP_PASS=2
+TC_ACT_OK=0
+TC_ACT_SHOT=2
+TC_ACT_PIPE=3
+
+# chain_hook HOOK: sets CHAIN_KIND (xdp or tc), CHAIN_DIR (tc: ingress or egress) and
+# CHAIN_NAME (XDP or TC, for messages).
+chain_hook() {
+	case $1 in
+	xdp) CHAIN_KIND=xdp CHAIN_DIR='' CHAIN_NAME=XDP ;;
+	tc | tc:ingress) CHAIN_KIND=tc CHAIN_DIR=ingress CHAIN_NAME=TC ;;
+	tc:egress) CHAIN_KIND=tc CHAIN_DIR=egress CHAIN_NAME=TC ;;
+	*) fail "unknown chain hook '$1' (xdp, tc, tc:ingress or tc:egress)" ;;
+	esac
+}
+
+# need_freplace: the dispatchers run their programs as program extensions (freplace).
+need_freplace() {
+	ctl version
+	expect_ok
+	case $OUT in
+	*'"name":"freplace","available":true'*) ;;
+	*) fail "this kernel should load program extensions (freplace): $OUT" ;;
+	esac
+}
+
+# chain_load HOOK TAG [VERDICT]: loads the hook's order program with that tag and verdict
+# (default: the one that goes on, XDP_PASS or TC_ACT_PIPE), sharing the order map of the test's
+# first chain_load; sets ID, and CHAIN_ORDER (the order map pin) on the first call.
+CHAIN_OWNER=
+CHAIN_ORDER=
+chain_load() {
+	chain_hook "$1"
+	case $CHAIN_KIND in
+	xdp) set -- xdp_order xdp:xdp_record "$2" "${3:-$XDP_PASS}" ;;
+	tc) set -- tc_order tc:tc_record "$2" "${3:-$TC_ACT_PIPE}" ;;
+	esac
+	owner=
+	[ -n "$CHAIN_OWNER" ] && owner="--map-owner-id $CHAIN_OWNER"
+	load "$1" "$2" -g "tag=$(le32 "$3")" -g "verdict=$(le32 "$4")" $owner
+	if [ -z "$CHAIN_OWNER" ]; then
+		CHAIN_OWNER=$ID
+		CHAIN_ORDER=$MAPS/order
+	fi
+}
+
+# chain_load_each HOOK TAG...: chain_load for each TAG (default verdict); sets id_TAG.
+chain_load_each() {
+	hook=$1
+	shift
+	for ctag in "$@"; do
+		chain_load "$hook" "$ctag"
+		eval "id_$ctag=\$ID"
+	done
+}
+
+# chain_args HOOK ID PRIORITY [PROCEED_ON...]: sets CHAIN_ARGS, bpfctl attach's arguments for
+# ID on HOST_IF (for a `ctl attach $CHAIN_ARGS` expected to fail).
+chain_args() {
+	chain_hook "$1"
+	CHAIN_ARGS="$2 $CHAIN_KIND --iface $HOST_IF${CHAIN_DIR:+ --direction $CHAIN_DIR} --priority $3"
+	shift 3
+	for v in "$@"; do CHAIN_ARGS="$CHAIN_ARGS --proceed-on $v"; done
+}
+
+# chain_attach HOOK ID PRIORITY [PROCEED_ON...]: sets LINK
+chain_attach() {
+	chain_args "$@"
+	attach $CHAIN_ARGS
+}
+
+# chain_attach_each HOOK PRIORITY TAG...: chain_attach for each id_TAG (chain_load_each), at
+# PRIORITY or, when PRIORITY is "tag", at priority TAG; sets link_TAG.
+chain_attach_each() {
+	hook=$1
+	cprio=$2
+	shift 2
+	for ctag in "$@"; do
+		aprio=$cprio
+		[ "$aprio" = tag ] && aprio=$ctag
+		eval "cid=\$id_$ctag"
+		chain_attach "$hook" "$cid" "$aprio"
+		eval "link_$ctag=\$LINK"
+	done
+}
+
+# chain_ping COUNT [WAIT]: resets the order record, pings COUNT times from NS (sets RECEIVED)
+# and reads the record into CHAIN_COUNT and CHAIN_TAGS.
+chain_ping() {
+	vmhelper map-zero "$CHAIN_ORDER" || fail "resetting $CHAIN_ORDER failed"
+	ping_from_ns "$@"
+	rec=$(vmhelper order "$CHAIN_ORDER") || fail "reading $CHAIN_ORDER failed"
+	CHAIN_COUNT=${rec%% *}
+	CHAIN_TAGS=${rec#* }
+	[ "$CHAIN_COUNT" = "$rec" ] && CHAIN_TAGS=
+	return 0
+}
+
+# chain_order EXPECTED...: one ping (which must get through) runs the chain in that tag order.
+chain_order() {
+	chain_ping 1
+	[ "$RECEIVED" = 1 ] || fail "ping through the $CHAIN_NAME chain failed"
+	n=$#
+	first=$(echo $CHAIN_TAGS | cut -d' ' -f1-$n)
+	[ "$CHAIN_COUNT" -ge "$n" ] && [ $((CHAIN_COUNT % n)) = 0 ] ||
+		fail "every packet should run the whole chain of $n: count $CHAIN_COUNT, tags $CHAIN_TAGS"
+	[ "$first" = "$*" ] || fail "$CHAIN_NAME chain order: recorded $CHAIN_TAGS, expected $* (per packet)"
+	info "$CHAIN_NAME chain order $*"
+}
+
+# chain_hook_dir HOOK: sets HOOK_DIR, the hook's pin directory on HOST_IF (docs/pins.md).
+chain_hook_dir() {
+	chain_hook "$1"
+	ifx=$(cat /sys/class/net/$HOST_IF/ifindex)
+	case $CHAIN_KIND in
+	xdp) HOOK_DIR=$BPFFS/xdp/$ifx ;;
+	tc) HOOK_DIR=$BPFFS/tc/${ifx}_$CHAIN_DIR ;;
+	esac
+}
+
+# chain_detach_all: detaches every link bpfd lists.
+chain_detach_all() {
+	ctl link list
+	expect_ok
+	for l in $(echo "$OUT" | tr ',' '\n' | sed -n 's/.*"link_id":\([0-9]*\).*/\1/p'); do
+		detach "$l"
+	done
+}
+
+# chain_failed_rebuild HOOK STEP: restarts bpfd with BPFD_TEST_FAIL_REBUILD=STEP
+# (docs/dispatchers.md) and attaches one more program (tag 3, priority 50): the attach must fail
+# with INTERNAL naming STEP (sets MSG), and List must stay LINKS_BEFORE (the test's `ctl link
+# list` answer before).
+chain_failed_rebuild() {
+	stop_bpfd
+	export BPFD_TEST_FAIL_REBUILD=$2
+	start_bpfd || fail "bpfd did not start with BPFD_TEST_FAIL_REBUILD=$2"
+	unset BPFD_TEST_FAIL_REBUILD
+	chain_load "$1" 3
+	chain_args "$1" "$ID" 50
+	ctl attach $CHAIN_ARGS
+	expect_error INTERNAL "injected" "$2"
+	ctl link list
+	[ "$OUT" = "$LINKS_BEFORE" ] || fail "List changed by a failed rebuild ($2): $LINKS_BEFORE → $OUT"
+}
+
+# The scenarios both dispatchers' tests run (vmtest_dispatcher_NAME and
+# vmtest_tc_dispatcher_NAME), after netpair and the kernel checks.
+
+# chain_test_order HOOK: programs tagged 300, 100, 200 attached in that order at the priority of
+# their tag run in priority order, and List shows their positions.
+chain_test_order() {
+	chain_load_each "$1" 300 100 200
+	chain_attach_each "$1" tag 300 100 200
+	chain_order 100 200 300
+	ctl link get "$link_300"
+	expect_ok
+	[ "$(jget link.position)" = 2 ] || fail "priority 300 should be at position 2: $OUT"
+	ctl link get "$link_100"
+	expect_ok
+	[ "$(jget link.position)" = 0 ] || fail "priority 100 should be at position 0: $OUT"
+}
+
+# chain_test_proceed_on HOOK STOP DEFAULT: a first program returning STOP (a verdict word of
+# bpfctl --proceed-on: drop, shot) with the default proceed_on (DEFAULT, dispatcher_return) ends
+# the chain with STOP: no ping gets through and the second program does not run; attached again
+# with proceed_on=[STOP], the chain goes on.
+chain_test_proceed_on() {
+	stop=$(echo "$2" | tr 'a-z' 'A-Z')
+	case $stop in
+	DROP) chain_load "$1" 1 $XDP_DROP ;;
+	SHOT) chain_load "$1" 1 $TC_ACT_SHOT ;;
+	*) fail "chain_test_proceed_on: no order program verdict for $2" ;;
+	esac
+	stopper=$ID
+	chain_load "$1" 2
+	chain_attach "$1" "$stopper" 100
+	l1=$LINK
+	chain_attach "$1" "$ID" 200
+	chain_ping 2 1
+	[ "$RECEIVED" = 0 ] ||
+		fail "$stop with proceed_on=[$3] must end the chain with $stop ($RECEIVED/2 got through)"
+	case " $CHAIN_TAGS " in *" 2 "*) fail "the program after a $stop ran: $CHAIN_TAGS" ;; esac
+	case " $CHAIN_TAGS " in *" 1 "*) ;; *) fail "the program returning $stop did not run: $CHAIN_TAGS" ;; esac
+	detach "$l1"
+	chain_attach "$1" "$stopper" 100 "$2"
+	chain_order 1 2
+}
+
+# chain_test_detach_middle HOOK STOP: chain 1 (returns STOP, proceed_on=[STOP]), 2, 3; detaching
+# 2 keeps the order and 1's proceed_on (else pings would be stopped); after the last detach the
+# hook's pins are gone and traffic flows.
+chain_test_detach_middle() {
+	case $2 in
+	drop) chain_load "$1" 1 $XDP_DROP ;;
+	shot) chain_load "$1" 1 $TC_ACT_SHOT ;;
+	*) fail "chain_test_detach_middle: no order program verdict for $2" ;;
+	esac
+	id_1=$ID
+	chain_load_each "$1" 2 3
+	chain_attach "$1" "$id_1" 100 "$2"
+	chain_attach "$1" "$id_2" 200
+	l2=$LINK
+	chain_attach "$1" "$id_3" 300
+	chain_order 1 2 3
+	detach "$l2"
+	chain_order 1 3
+	chain_detach_all
+	chain_hook_dir "$1"
+	[ ! -e "$HOOK_DIR" ] ||
+		fail "$CHAIN_NAME dispatcher pins left after the last detach: $(ls $HOOK_DIR)"
+	ping_from_ns 2
+	[ "$RECEIVED" = 2 ] || fail "traffic should flow without programs ($RECEIVED/2)"
+}
+
+# chain_test_full HOOK: ten programs fill the dispatcher; an eleventh attach fails with
+# RESOURCE_EXHAUSTED naming the interface and the limit, and the ten still run in order.
+chain_test_full() {
+	chain_load_each "$1" 10 20 30 40 50 60 70 80 90 100 110
+	chain_attach_each "$1" tag 10 20 30 40 50 60 70 80 90 100
+	chain_args "$1" "$id_110" 5
+	ctl attach $CHAIN_ARGS
+	expect_error RESOURCE_EXHAUSTED "$HOST_IF" 10
+	info "11th: $MSG"
+	chain_order 10 20 30 40 50 60 70 80 90 100
+}
+
+# An orphaned chain: chain_orphan HOOK attaches programs 1 and 2 (pins in HOOK_DIR) and then
+# takes the attach out of the state store while bpfd is stopped (state_snapshot before,
+# state_restore after); chain_orphan_start starts bpfd again (LOG_SINCE: what it logged), and
+# chain_orphan_gone checks that the hook directory, the links and the chain are gone: traffic
+# flows and runs no program.
+chain_orphan() {
+	chain_load_each "$1" 1 2
+	state_snapshot
+	chain_attach "$1" "$id_1" 100
+	chain_attach "$1" "$id_2" 200
+	chain_order 1 2
+	chain_hook_dir "$1"
+}
+
+chain_orphan_start() {
+	state_restore
+	log_mark
+	start_bpfd || fail "bpfd did not restart"
+	log_since
+}
+
+chain_orphan_gone() {
+	[ ! -e "$HOOK_DIR" ] || fail "the orphaned hook directory is still there: $(ls $HOOK_DIR)"
+	ctl link list
+	expect_ok
+	case $OUT in *'"link_id"'*) fail "links listed after the store lost them: $OUT" ;; esac
+	chain_ping 2
+	[ "$RECEIVED" = 2 ] || fail "traffic should flow without the chain ($RECEIVED/2)"
+	[ "$CHAIN_COUNT" = 0 ] || fail "the removed chain still runs: $CHAIN_COUNT runs recorded ($CHAIN_TAGS)"
 }
 
 # ---------------------------------------------------------------------------------------------
