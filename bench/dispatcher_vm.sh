@@ -28,14 +28,7 @@ exec 2>"$TRACE"
 
 cleanup() {
 	rc=$?
-	list=$(bpfctl --json list 2>/dev/null)
-	n=$(jget results# "$list")
-	i=0
-	while [ "$i" -lt "${n:-0}" ]; do
-		id=$(jget results.$i.kernel_info.id "$list")
-		[ -n "$id" ] && bpfctl unload "$id" >/dev/null 2>&1
-		i=$((i + 1))
-	done
+	unload_all
 	for n in $CHAINS; do
 		ip link show dev vb$n >/dev/null 2>&1 && ip link del dev vb$n
 	done

@@ -13,7 +13,7 @@
  *   vmhelper map-u64 PIN [KEY]  print the u64 at u32 KEY (default 0) of the pinned map PIN
  *   vmhelper map-hex PIN [KEY]  print the value at KEY as hex bytes, in memory order
  *   vmhelper map-zero PIN [KEY] write zero bytes to the whole value at KEY
- *   vmhelper order PIN          tcx_order.bpf.c's record: "COUNT TAG1 TAG2 ..." (≤ 16 tags)
+ *   vmhelper order PIN          bpf/order_record.h's record: "COUNT TAG1 TAG2 ..." (≤ 16 tags)
  *   vmhelper prog-exists ID     exit 0 when the kernel has program ID, 1 when not
  *   vmhelper prog-ids           print the id of every program the kernel has, one a line
  *   vmhelper getppid N          call getppid() N times (the tracepoint tests' trigger)

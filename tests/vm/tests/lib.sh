@@ -129,6 +129,19 @@ bpfd_running() {
 }
 
 # SIGTERM and wait (≤ 10 s); sets STOP_RC (exit status, or "killed").
+# Unloads every program bpfd manages (which detaches their links); errors are the caller's
+# leak check's to find.
+unload_all() {
+	list=$(bpfctl --json list 2>/dev/null)
+	n=$(jget results# "$list")
+	i=0
+	while [ "$i" -lt "${n:-0}" ]; do
+		id=$(jget results.$i.kernel_info.id "$list")
+		[ -n "$id" ] && bpfctl unload "$id" >/dev/null 2>&1
+		i=$((i + 1))
+	done
+}
+
 stop_bpfd() {
 	p=$(bpfd_pid)
 	STOP_RC=none

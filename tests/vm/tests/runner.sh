@@ -33,14 +33,7 @@ cleanup_after() {
 		problems="bpfd was not running after the test: $(tail -3 "$BPFD_LOG" | tr '\n' ' ');"
 		start_bpfd >/tmp/start.err || problems="$problems restart failed: $(cat /tmp/start.err);"
 	fi
-	list=$(bpfctl --json list 2>/dev/null)
-	n=$(jget results# "$list")
-	i=0
-	while [ "$i" -lt "${n:-0}" ]; do
-		id=$(jget results.$i.kernel_info.id "$list")
-		[ -n "$id" ] && bpfctl unload "$id" >/dev/null 2>&1
-		i=$((i + 1))
-	done
+	unload_all
 	netpair_cleanup
 	PROBLEMS=$problems
 }
