@@ -103,6 +103,7 @@ struct bpf_object;
 
 /* The test hook of docs/dispatchers.md: true (err set) when BPFD_TEST_FAIL_REBUILD=step. */
 bool dispatcher_inject_failure(const char *kind, const char *step, struct error *err);
+void dispatcher_inject_crash(const char *kind, const char *step);
 char *dispatcher_path_in(const char *dir, const char *name);
 uint32_t dispatcher_prog_id_of_fd(int fd);
 /* Whether l's interface still exists under the same index and name. */
@@ -211,3 +212,6 @@ int dispatcher_detach(const struct dispatcher_ops *ops, struct core *c, const st
 /* At start: hook directories no link record uses go (with what runs on their hook); in the
  * others, the temporary pins of an interrupted rebuild. */
 void dispatcher_reconcile(const struct dispatcher_ops *ops, struct core *c);
+/* At start, before any link is reconciled: a rebuild interrupted by a crash is finished (it was
+ * committed) or undone (it was not), so the hooks run what the store names. */
+void dispatcher_recover(const struct dispatcher_ops *ops, struct core *c);

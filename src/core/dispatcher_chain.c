@@ -244,6 +244,7 @@ int dispatcher_rebuild(const struct dispatcher_ops *ops, struct core *c,
 	    (r = ops->swap(&b, err)) < 0)
 		goto out;
 	swapped = true;
+	dispatcher_inject_crash(ops->kind, "crash-swap");
 	if ((r = inject(&b, "commit", err)) < 0)
 		goto out; /* still in the transaction: rolled back below */
 	r = store__commit(c->store);
@@ -253,7 +254,9 @@ int dispatcher_rebuild(const struct dispatcher_ops *ops, struct core *c,
 		goto out;
 	}
 
-	/* 5. The new revision's pins replace the old ones, which frees the previous revision. */
+	/* 5. The new revision's pins replace the old ones, which frees the previous revision.
+	 * A crash before this is finished at the next start (dispatcher_recover). */
+	dispatcher_inject_crash(ops->kind, "crash-commit");
 	if (rename(b.disp_tmp, b.disp_pin) < 0)
 		log_warning_errno(errno, "Renaming %s: %m", b.disp_tmp);
 	for (size_t i = 0; i < n; i++) {
@@ -421,7 +424,124 @@ out:
 
 /* ---- Start-up reconcile ---- */
 
-/* Temporary pins of a rebuild interrupted by a crash: the store names the committed revision. */
+/* ---- A rebuild interrupted by a crash (docs/dispatchers.md, "After a crash") ---- */
+
+static const struct link_record *link_by_id(const struct link_record *links, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (links[i].id == id)
+			return &links[i];
+	return NULL;
+}
+
+/* The link id of a temporary link pin "new_<id>", 0 for any other name. */
+static uint32_t temporary_link_id(const char *name)
+{
+	char *end;
+	unsigned long v;
+
+	if (strncmp(name, "new_", 4) != 0 || !name[4])
+		return 0;
+	errno = 0;
+	v = strtoul(name + 4, &end, 10);
+	return errno || *end || v == 0 || v > UINT32_MAX ? 0 : (uint32_t)v;
+}
+
+/* Whether the store committed the revision pinned under temporary names in dir: the records
+ * then carry the kernel ids of its links (every link of a chain gets a new one). */
+static bool temporary_revision_committed(const char *dir, const struct link_record *links, size_t n)
+{
+	DIR *d = opendir(dir);
+	bool committed = false, mismatch = false;
+	struct dirent *de;
+
+	while (d && !mismatch && (de = readdir(d))) {
+		uint32_t id = temporary_link_id(de->d_name);
+		const struct link_record *l = id ? link_by_id(links, n, id) : NULL;
+		_cleanup_free_ char *path = NULL;
+		_cleanup_close_ int fd = -EBADF;
+
+		if (!id)
+			continue;
+		path = dispatcher_path_in(dir, de->d_name);
+		fd = path ? bpf_obj_get(path) : -EBADF;
+		if (l && fd >= 0 && kernel_link_id_of_fd(fd) == l->kernel_link_id)
+			committed = true;
+		else
+			mismatch = true;
+	}
+	if (d)
+		closedir(d);
+	return committed && !mismatch;
+}
+
+/* Step 5 of a committed rebuild: the temporary pins over the old ones. */
+static void finish_renames(const char *dir, const struct link_record *links, size_t n)
+{
+	_cleanup_free_ char *tmp = dispatcher_path_in(dir, "dispatcher_new"),
+			    *disp = dispatcher_path_in(dir, "dispatcher");
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		const struct link_record *l = link_by_id(links, n, temporary_link_id(de->d_name));
+
+		if (l && l->pin_path && renameat(dirfd(d), de->d_name, AT_FDCWD, l->pin_path) < 0)
+			log_warning_errno(errno, "Renaming %s/%s to %s: %m", dir, de->d_name,
+					  l->pin_path);
+	}
+	if (d)
+		closedir(d);
+	if (tmp && disp && rename(tmp, disp) < 0)
+		log_warning_errno(errno, "Renaming %s: %m", tmp);
+}
+
+/* The swap happened but not the commit: the store names the previous revision, whose pins are
+ * still there; put it back on the hook. Returns whether the hook ran the new revision. */
+static bool swap_back_uncommitted(const struct dispatcher_ops *ops, struct core *c,
+				  const struct link_record *hook, const char *dir)
+{
+	struct dispatcher_rebuild b = {
+		.c = c,
+		.ops = ops,
+		.hook = hook,
+		.disp_fd = -EBADF,
+		.old_disp_fd = -EBADF,
+		.link_fd = -EBADF,
+	};
+	_cleanup_close_ int saved_ns = -EBADF;
+	struct error err = {};
+	bool ran_new = false;
+
+	b.dir = strdup(dir);
+	b.disp_pin = dispatcher_path_in(dir, "dispatcher_new");
+	if (!b.dir || !b.disp_pin)
+		goto out;
+	if (hook->netns && netns_enter(hook->netns, &saved_ns, &err) < 0)
+		goto out;
+	/* With the new revision's pin as "the running one", open_current says whether the hook
+	 * runs it; then the swap puts the previous revision (dispatcher) in its place. */
+	if (ops->open_current(&b, &err) < 0 || !b.replace)
+		goto out;
+	ran_new = true;
+	free(b.disp_pin);
+	b.disp_pin = dispatcher_path_in(dir, "dispatcher");
+	b.disp_fd = b.disp_pin ? bpf_obj_get(b.disp_pin) : -EBADF;
+	if (b.disp_fd < 0 || ops->swap(&b, &err) < 0)
+		log_error("%s dispatcher of %s%s%s: cannot put back the revision the state store "
+			  "names after an interrupted rebuild: %s",
+			  ops->kind, hook->iface, sep(hook->direction), str(hook->direction),
+			  err.message[0] ? err.message : "its pin is gone");
+out:
+	if (b.disp_fd >= 0)
+		close(b.disp_fd);
+	rebuild_done(&b, true);
+	if (saved_ns >= 0)
+		netns_leave(TAKE_FD(saved_ns));
+	return ran_new;
+}
+
+/* Temporary pins of a rebuild that is over (or never got past step 3). */
 static void drop_temporary_pins(const char *dir)
 {
 	_cleanup_free_ char *tmp = dispatcher_path_in(dir, "dispatcher_new");
@@ -435,6 +555,66 @@ static void drop_temporary_pins(const char *dir)
 			unlinkat(dirfd(d), de->d_name, 0);
 	if (d)
 		closedir(d);
+}
+
+/* A hook whose dir holds a new revision under temporary names: bpfd died during a rebuild.
+ * Committed: the renames are finished. Swapped but not committed: the previous revision goes
+ * back on the hook. Either way the hook then runs what the store says. */
+static void recover_hook(const struct dispatcher_ops *ops, struct core *c,
+			 const struct link_record *hook, const char *dir,
+			 const struct link_record *links, size_t n)
+{
+	_cleanup_free_ char *tmp = dispatcher_path_in(dir, "dispatcher_new");
+	const char *how;
+
+	if (!tmp || access(tmp, F_OK) < 0) {
+		drop_temporary_pins(dir);
+		return;
+	}
+	if (temporary_revision_committed(dir, links, n)) {
+		finish_renames(dir, links, n);
+		how = "committed: finished its renames";
+	} else if (swap_back_uncommitted(ops, c, hook, dir)) {
+		how = "swapped in but not committed: the previous revision is back on the hook";
+	} else {
+		how = "never swapped in: dropped";
+	}
+	drop_temporary_pins(dir);
+	log_warning("%s dispatcher of %s%s%s: found a rebuild interrupted by a crash (%s), %s",
+		    ops->kind, hook->iface, sep(hook->direction), str(hook->direction), dir, how);
+}
+
+void dispatcher_recover(const struct dispatcher_ops *ops, struct core *c)
+{
+	struct link_record *links = NULL;
+	size_t n = 0;
+
+	if (store__list_links(c->store, 0, &links, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *dir = NULL;
+		bool first = true;
+
+		if (links[i].type != ops->type ||
+		    !dispatcher_link_is_dispatched(&links[i], ops->type))
+			continue;
+		dir = dispatcher_hook_dir(ops, c, &links[i]);
+		if (!dir)
+			break;
+		/* One visit per hook: its first link in the store's order. */
+		for (size_t j = 0; j < i && first; j++) {
+			_cleanup_free_ char *other = NULL;
+
+			if (links[j].type != ops->type ||
+			    !dispatcher_link_is_dispatched(&links[j], ops->type))
+				continue;
+			other = dispatcher_hook_dir(ops, c, &links[j]);
+			first = !other || !streq(other, dir);
+		}
+		if (first)
+			recover_hook(ops, c, &links[i], dir, links, n);
+	}
+	link_records_free(links, n);
 }
 
 void dispatcher_reconcile(const struct dispatcher_ops *ops, struct core *c)

@@ -3,6 +3,7 @@
  * finding the slots, the test hook for failed rebuilds, small path and id helpers. */
 #include <fcntl.h>
 #include <net/if.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,6 +32,20 @@ bool dispatcher_inject_failure(const char *kind, const char *step, struct error 
 		  "(BPFD_TEST_FAIL_REBUILD)",
 		  kind, step);
 	return true;
+}
+
+/* The same variable with STEP "crash-swap" (after the swap, before the commit) or
+ * "crash-commit" (after the commit, before the renames): bpfd dies there as if killed, to test
+ * that the next start finishes or undoes the interrupted rebuild (dispatcher_recover()). */
+void dispatcher_inject_crash(const char *kind, const char *step)
+{
+	const char *v = secure_getenv("BPFD_TEST_FAIL_REBUILD");
+
+	if (!v || !streq(v, step))
+		return;
+	log_error("%s dispatcher rebuild: injected crash at '%s' (BPFD_TEST_FAIL_REBUILD)", kind,
+		  step);
+	raise(SIGKILL);
 }
 
 char *dispatcher_path_in(const char *dir, const char *name)

@@ -600,6 +600,11 @@ int tc_dispatcher_detach(struct core *c, const struct link_record *l, struct err
 	return dispatcher_detach(&tc_ops, c, l, err);
 }
 
+void tc_dispatchers_recover(struct core *c)
+{
+	dispatcher_recover(&tc_ops, c);
+}
+
 void tc_dispatchers_reconcile(struct core *c)
 {
 	dispatcher_reconcile(&tc_ops, c);

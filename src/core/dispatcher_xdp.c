@@ -290,6 +290,11 @@ int xdp_dispatcher_detach(struct core *c, const struct link_record *l, struct er
 	return dispatcher_detach(&xdp_ops, c, l, err);
 }
 
+void xdp_dispatchers_recover(struct core *c)
+{
+	dispatcher_recover(&xdp_ops, c);
+}
+
 void xdp_dispatchers_reconcile(struct core *c)
 {
 	dispatcher_reconcile(&xdp_ops, c);

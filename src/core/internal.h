@@ -94,8 +94,11 @@ int xdp_dispatcher_detach(struct core *c, const struct link_record *l, struct er
 /* Whether l's pin is an extension's link into a dispatcher (not a direct XDP link). */
 bool xdp_link_is_dispatched(const struct link_record *l);
 void xdp_dispatchers_reconcile(struct core *c);
+/* Before the links are reconciled: rebuilds a crash interrupted, finished or undone. */
+void xdp_dispatchers_recover(struct core *c);
 /* dispatcher_tc.c: the same for TC hook directories (and clsact qdiscs bpfd created). */
 void tc_dispatchers_reconcile(struct core *c);
+void tc_dispatchers_recover(struct core *c);
 
 /* link_watch.c */
 struct link_watch;

@@ -73,6 +73,11 @@ vmtest_dispatcher_injected_failure() {
 	start_bpfd || fail "bpfd did not restart"
 }
 
+vmtest_dispatcher_crash_recovery() {
+	netpair
+	chain_test_crash xdp
+}
+
 vmtest_dispatcher_foreign() {
 	netpair
 	ip link set dev "$HOST_IF" xdpgeneric obj "$BPF/xdp_drop.bpf.o" sec xdp 2>/tmp/ipxdp.err ||

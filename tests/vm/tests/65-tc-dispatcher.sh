@@ -101,6 +101,12 @@ vmtest_tc_dispatcher_plain_ingress_qdisc() {
 	"$TC_BIN" qdisc del dev "$HOST_IF" ingress
 }
 
+vmtest_tc_dispatcher_crash_recovery() {
+	need_tc_dispatcher
+	netpair
+	chain_test_crash tc
+}
+
 vmtest_tc_dispatcher_full() {
 	need_tc_dispatcher
 	netpair

@@ -500,6 +500,35 @@ chain_failed_rebuild() {
 	[ "$OUT" = "$LINKS_BEFORE" ] || fail "List changed by a failed rebuild ($2): $LINKS_BEFORE → $OUT"
 }
 
+# chain_crashed_rebuild HOOK STEP ID PRIORITY: restarts bpfd with BPFD_TEST_FAIL_REBUILD=STEP
+# (crash-swap, crash-commit: bpfd kills itself in the middle of a rebuild, docs/dispatchers.md),
+# attaches ID at PRIORITY, which must fail with bpfd gone, and starts bpfd as usual; its start
+# must report the interrupted rebuild.
+chain_crashed_rebuild() {
+	stop_bpfd
+	export BPFD_TEST_FAIL_REBUILD=$2
+	start_bpfd || fail "bpfd did not start with BPFD_TEST_FAIL_REBUILD=$2"
+	unset BPFD_TEST_FAIL_REBUILD
+	chain_args "$1" "$3" "$4"
+	ctl attach $CHAIN_ARGS
+	[ "$RC" != 0 ] || fail "attach with an injected crash ($2) succeeded: $OUT"
+	i=0
+	while bpfd_running && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	bpfd_running && fail "bpfd still runs after the injected crash ($2)"
+	log_mark
+	start_bpfd || fail "bpfd did not start after the injected crash ($2)"
+	log_since
+	case $LOG_SINCE in
+	*"interrupted by a crash"*) info "$(echo "$LOG_SINCE" | grep "interrupted by a crash")" ;;
+	*) fail "bpfd's start after the crash ($2) did not report the interrupted rebuild: $LOG_SINCE" ;;
+	esac
+	left=$(find "$BPFFS" -name 'new_*' -o -name dispatcher_new | tr '\n' ' ')
+	[ -z "$left" ] || fail "pins of the interrupted rebuild left ($2): $left"
+}
+
 # The scenarios both dispatchers' tests run (vmtest_dispatcher_NAME and
 # vmtest_tc_dispatcher_NAME), after netpair and the kernel checks.
 
@@ -567,6 +596,30 @@ chain_test_detach_middle() {
 		fail "$CHAIN_NAME dispatcher pins left after the last detach: $(ls $HOOK_DIR)"
 	ping_from_ns 2
 	[ "$RECEIVED" = 2 ] || fail "traffic should flow without programs ($RECEIVED/2)"
+}
+
+# chain_test_crash HOOK: bpfd dies in the middle of a rebuild that attaches tag 3 between tags 1
+# and 2. After the swap but before the commit, the next start puts the previous chain back: List
+# unchanged, 1 2 run. After the commit, it finishes the rebuild: 1 3 2 run. Either way the chain
+# is managed as usual afterwards.
+chain_test_crash() {
+	chain_load_each "$1" 1 2 3
+	chain_attach "$1" "$id_1" 100
+	l1=$LINK
+	chain_attach "$1" "$id_2" 200
+	ctl link list
+	LINKS_BEFORE=$OUT
+	chain_crashed_rebuild "$1" crash-swap "$id_3" 150
+	ctl link list
+	[ "$OUT" = "$LINKS_BEFORE" ] ||
+		fail "List changed by a rebuild that was never committed: $LINKS_BEFORE → $OUT"
+	chain_order 1 2
+	chain_crashed_rebuild "$1" crash-commit "$id_3" 150
+	ctl link list
+	[ "$(echo "$OUT" | grep -o '"link_id"' | wc -l)" = 3 ] || fail "the committed attach should be listed (3 links): $OUT"
+	chain_order 1 3 2
+	detach "$l1"
+	chain_order 3 2
 }
 
 # chain_test_full HOOK: ten programs fill the dispatcher; an eleventh attach fails with
