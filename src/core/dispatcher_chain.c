@@ -26,6 +26,19 @@ static const char *str(const char *s)
 	return s ?: "";
 }
 
+static struct dispatcher_rebuild rebuild_new(const struct dispatcher_ops *ops, struct core *c,
+					     const struct link_record *hook)
+{
+	return (struct dispatcher_rebuild){
+		.c = c,
+		.ops = ops,
+		.hook = hook,
+		.disp_fd = -EBADF,
+		.old_disp_fd = -EBADF,
+		.link_fd = -EBADF,
+	};
+}
+
 static void rebuild_done(struct dispatcher_rebuild *b, bool ok)
 {
 	for (size_t i = 0; i < b->n; i++) {
@@ -171,14 +184,7 @@ int dispatcher_rebuild(const struct dispatcher_ops *ops, struct core *c,
 		       size_t new_idx, const struct program_record *new_prog,
 		       const struct link_record *removed, struct error *err)
 {
-	struct dispatcher_rebuild b = {
-		.c = c,
-		.ops = ops,
-		.hook = hook,
-		.disp_fd = -EBADF,
-		.old_disp_fd = -EBADF,
-		.link_fd = -EBADF,
-	};
+	struct dispatcher_rebuild b = rebuild_new(ops, c, hook);
 	const char *dir_sep = sep(hook->direction), *direction = str(hook->direction);
 	_cleanup_free_ char *top = dispatcher_path_in(c->bpffs, ops->subdir);
 	bool swapped = false, in_tx = false;
@@ -501,14 +507,7 @@ static void finish_renames(const char *dir, const struct link_record *links, siz
 static bool swap_back_uncommitted(const struct dispatcher_ops *ops, struct core *c,
 				  const struct link_record *hook, const char *dir)
 {
-	struct dispatcher_rebuild b = {
-		.c = c,
-		.ops = ops,
-		.hook = hook,
-		.disp_fd = -EBADF,
-		.old_disp_fd = -EBADF,
-		.link_fd = -EBADF,
-	};
+	struct dispatcher_rebuild b = rebuild_new(ops, c, hook);
 	_cleanup_close_ int saved_ns = -EBADF;
 	struct error err = {};
 	bool ran_new = false;
