@@ -17,7 +17,6 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -639,6 +638,26 @@ def u64_le(v):
 # Network: a veth pair, host side in the root namespace, peer in a test netns
 
 
+def ping_replies(prefix, addr, count, interval=0.2, wait=None):
+    """Runs ping (after prefix, e.g. `ip netns exec NS`) to addr; returns the number of
+    replies. wait: how long ping waits for a reply (PING_WAIT by default)."""
+    wait = PING_WAIT if wait is None else wait
+    res = run([*prefix, PING, "-n", "-q", "-c", count, "-i", interval, "-W", wait, addr],
+              timeout=count * (interval + wait) + 10)
+    for line in res.stdout.splitlines():
+        if "received" in line:
+            return int(line.split(",")[1].split()[0])
+    return 0
+
+
+def pair_addresses(network, index):
+    """Two addresses of a /30 in network (a /16) chosen from pid and index, so that concurrent
+    suites on one machine do not collide."""
+    subnet = ((os.getpid() % 500) * 32 + index % 32) % 16384
+    base = ipaddress.IPv4Address(network) + subnet * 4
+    return str(base + 1), str(base + 2)
+
+
 def netns_names():
     res = run([IP, "netns", "list"])
     return {line.split()[0] for line in res.stdout.splitlines() if line.strip()}
@@ -654,11 +673,7 @@ class VethPair:
         self.netns = f"bpfd-t{pid}-{index}"
         self.host_if = f"bh{pid}n{index}"[:15]
         self.peer_if = f"bp{pid}n{index}"[:15]
-        # Subnet from pid and index, so concurrent suites on one machine do not collide.
-        subnet = ((pid % 500) * 32 + index % 32) % 16384
-        base = ipaddress.IPv4Address("10.201.0.0") + subnet * 4
-        self.host_addr = str(base + 1)
-        self.peer_addr = str(base + 2)
+        self.host_addr, self.peer_addr = pair_addresses("10.201.0.0", index)
 
     def create(self):
         self.leaks.netns.add(self.netns)
@@ -683,13 +698,8 @@ class VethPair:
     def ping(self, count, interval=0.2, wait=None):
         """Pings host_addr from the netns; returns the number of replies received. wait: how
         long ping waits for a reply (PING_WAIT by default; tests expecting drops pass less)."""
-        wait = PING_WAIT if wait is None else wait
-        res = self.in_ns(PING, "-n", "-q", "-c", count, "-i", interval, "-W", wait,
-                         self.host_addr, timeout=count * (interval + wait) + 10)
-        for line in res.stdout.splitlines():
-            if "received" in line:
-                return int(line.split(",")[1].split()[0])
-        return 0
+        return ping_replies([IP, "netns", "exec", self.netns], self.host_addr, count, interval,
+                            wait)
 
     def destroy(self):
         if self.netns in netns_names():

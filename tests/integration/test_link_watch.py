@@ -10,15 +10,14 @@ when a test fails. The XDP attach is direct on this machine (no program extensio
 through bpfd's dispatcher in the VM tier; `tc` is TCX on 6.6+ and bpfd's TC dispatcher on 6.1.
 """
 
-import ipaddress
 import os
 import re
 import time
 
 import pytest
 
-from bpfdtest import (IP, PING, PING_WAIT, expect_ok, info, map_u64, order_read, prog_id, run,
-                      wait_until, netns_names)
+from bpfdtest import (IP, expect_ok, info, map_u64, netns_names, order_read, pair_addresses,
+                      ping_replies, prog_id, run, wait_until)
 
 # Deleting a namespace ends it only when nothing holds it any more (bpfd's socket must be
 # closed); the kernel then tears it down asynchronously.
@@ -36,10 +35,7 @@ class NsVeth:
         self.path = f"/run/netns/{self.name}"
         self.inner = f"nswa{pid}n{index}"[:15]
         self.outer = f"nswb{pid}n{index}"[:15]
-        subnet = ((pid % 500) * 32 + index % 32) % 16384
-        base = ipaddress.IPv4Address("10.202.0.0") + subnet * 4
-        self.outer_addr = str(base + 1)
-        self.inner_addr = str(base + 2)
+        self.outer_addr, self.inner_addr = pair_addresses("10.202.0.0", index)
 
     def create(self):
         self.leaks.netns.add(self.name)
@@ -59,12 +55,7 @@ class NsVeth:
 
     def ping_inner(self, count):
         """Pings inner (its ingress) from the root namespace; returns the replies."""
-        res = run([PING, "-n", "-q", "-c", count, "-i", "0.2", "-W", PING_WAIT, self.inner_addr],
-                  timeout=count * (0.2 + PING_WAIT) + 10)
-        for line in res.stdout.splitlines():
-            if "received" in line:
-                return int(line.split(",")[1].split()[0])
-        return 0
+        return ping_replies([], self.inner_addr, count)
 
     def outer_exists(self):
         return run([IP, "link", "show", "dev", self.outer]).returncode == 0

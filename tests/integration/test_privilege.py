@@ -5,7 +5,6 @@ the service user with only the unit's capabilities, as systemd would start it.""
 import pathlib
 import shutil
 import subprocess
-import sys
 import time
 
 import pytest
