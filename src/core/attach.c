@@ -374,6 +374,20 @@ int core_detach_link(struct core *c, const struct link_record *l)
 	return 0;
 }
 
+int core_forget_link(struct core *c, const struct link_record *l)
+{
+	struct error err = {};
+	int r;
+
+	if (!xdp_link_is_dispatched(l) && !tc_link_is_dispatched(l))
+		return core_detach_link(c, l); /* enters nothing */
+	r = l->type == BPFD_PROG_TC ? tc_dispatcher_forget(c, l, &err) :
+				      xdp_dispatcher_forget(c, l, &err);
+	if (r < 0)
+		log_debug("Forgetting link %u of its dispatcher: %s", l->id, err.message);
+	return r;
+}
+
 int core__detach(struct core *c, uint32_t link_id, uid_t caller_uid, struct error *err)
 {
 	_cleanup_(link_record__clear) struct link_record l = {};

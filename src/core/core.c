@@ -156,10 +156,10 @@ int core__new(const struct core_config *config, struct core **ret, struct error 
 		return error_set(err, r, "cannot open state store %s: %s", db,
 				 r == -EPROTO ? "written by a newer bpfd" : strerror(-r));
 	}
-	reconcile_programs(c);
 	/* First: a rebuild interrupted by a crash leaves links pinned under temporary names. */
 	xdp_dispatchers_recover(c);
 	tc_dispatchers_recover(c);
+	reconcile_programs(c);
 	reconcile_links(c);
 	remove_orphan_pins(c, "", false);
 	remove_orphan_pins(c, "links", false);

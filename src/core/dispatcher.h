@@ -209,6 +209,11 @@ int dispatcher_attach(const struct dispatcher_ops *ops, struct core *c,
  * it when its interface or namespace is gone. */
 int dispatcher_detach(const struct dispatcher_ops *ops, struct core *c, const struct link_record *l,
 		      struct error *err);
+/* l's namespace is known to be gone (its path may even name another namespace now): forgets l
+ * and, with the chain's last link, the hook's pins, without entering the namespace or
+ * rebuilding. */
+int dispatcher_forget(const struct dispatcher_ops *ops, struct core *c, const struct link_record *l,
+		      struct error *err);
 /* At start: hook directories no link record uses go (with what runs on their hook); in the
  * others, the temporary pins of an interrupted rebuild. */
 void dispatcher_reconcile(const struct dispatcher_ops *ops, struct core *c);

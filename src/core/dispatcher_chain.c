@@ -263,14 +263,15 @@ int dispatcher_rebuild(const struct dispatcher_ops *ops, struct core *c,
 	/* 5. The new revision's pins replace the old ones, which frees the previous revision.
 	 * A crash before this is finished at the next start (dispatcher_recover). */
 	dispatcher_inject_crash(ops->kind, "crash-commit");
-	if (rename(b.disp_tmp, b.disp_pin) < 0)
-		log_warning_errno(errno, "Renaming %s: %m", b.disp_tmp);
 	for (size_t i = 0; i < n; i++) {
 		struct dispatcher_slot *s = &b.slots[i];
 
 		if (rename(s->tmp_pin, s->final_pin) < 0)
 			log_warning_errno(errno, "Renaming %s to %s: %m", s->tmp_pin, s->final_pin);
 	}
+	/* Last: while dispatcher_new exists, a restart knows step 5 is not finished. */
+	if (rename(b.disp_tmp, b.disp_pin) < 0)
+		log_warning_errno(errno, "Renaming %s: %m", b.disp_tmp);
 	if (removed && removed->pin_path)
 		unlink(removed->pin_path);
 	log_debug("%s dispatcher of %s%s%s: new revision (program %u) with %zu programs", ops->kind,
@@ -383,6 +384,23 @@ static int forget_link(const struct dispatcher_ops *ops, struct core *c,
 	return 0;
 }
 
+int dispatcher_forget(const struct dispatcher_ops *ops, struct core *c, const struct link_record *l,
+		      struct error *err)
+{
+	struct link_record *chain = NULL;
+	size_t n = 0, n_left = 0;
+	int r;
+
+	r = chain_links(c, l, &chain, &n);
+	if (r < 0)
+		return error_set(err, r, "state store: %s", strerror(-r));
+	for (size_t i = 0; i < n; i++)
+		n_left += chain[i].id != l->id;
+	r = forget_link(ops, c, l, n_left, err);
+	link_records_free(chain, n);
+	return r;
+}
+
 int dispatcher_detach(const struct dispatcher_ops *ops, struct core *c, const struct link_record *l,
 		      struct error *err)
 {
@@ -406,8 +424,9 @@ int dispatcher_detach(const struct dispatcher_ops *ops, struct core *c, const st
 		struct error ns_err = {};
 
 		r = netns_enter(l->netns, &saved_ns, &ns_err);
-		if (r == -ENOENT) {
-			/* The namespace is gone, and with it the interface. */
+		if (r == -ENOENT || r == -EINVAL) {
+			/* The namespace is gone, and with it the interface (or its path is no
+			 * longer a namespace: unmounted by hand). */
 			r = forget_link(ops, c, l, k, err);
 			goto out;
 		}
@@ -502,10 +521,11 @@ static void finish_renames(const char *dir, const struct link_record *links, siz
 		log_warning_errno(errno, "Renaming %s: %m", tmp);
 }
 
-/* The swap happened but not the commit: the store names the previous revision, whose pins are
- * still there; put it back on the hook. Returns whether the hook ran the new revision. */
-static bool swap_back_uncommitted(const struct dispatcher_ops *ops, struct core *c,
-				  const struct link_record *hook, const char *dir)
+/* Whether the hook runs the revision pinned as dispatcher_new. With put_back, the previous one
+ * (dispatcher, whose links are still pinned) replaces it: the swap happened but not the commit,
+ * and the store names the previous revision. */
+static bool runs_new_revision(const struct dispatcher_ops *ops, struct core *c,
+			      const struct link_record *hook, const char *dir, bool put_back)
 {
 	struct dispatcher_rebuild b = rebuild_new(ops, c, hook);
 	_cleanup_close_ int saved_ns = -EBADF;
@@ -523,6 +543,8 @@ static bool swap_back_uncommitted(const struct dispatcher_ops *ops, struct core 
 	if (ops->open_current(&b, &err) < 0 || !b.replace)
 		goto out;
 	ran_new = true;
+	if (!put_back)
+		goto out;
 	free(b.disp_pin);
 	b.disp_pin = dispatcher_path_in(dir, "dispatcher");
 	b.disp_fd = b.disp_pin ? bpf_obj_get(b.disp_pin) : -EBADF;
@@ -538,6 +560,28 @@ out:
 	if (saved_ns >= 0)
 		netns_leave(TAKE_FD(saved_ns));
 	return ran_new;
+}
+
+/* Whether dir holds link pins of an unfinished rebuild (new_<id>). */
+static bool has_temporary_link_pins(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool found = false;
+
+	while (d && !found && (de = readdir(d)))
+		found = !strncmp(de->d_name, "new_", 4);
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* Whether dir holds pins of an unfinished rebuild (dispatcher_new, new_<id>). */
+static bool has_temporary_pins(const char *dir)
+{
+	_cleanup_free_ char *tmp = dispatcher_path_in(dir, "dispatcher_new");
+
+	return (tmp && access(tmp, F_OK) == 0) || has_temporary_link_pins(dir);
 }
 
 /* Temporary pins of a rebuild that is over (or never got past step 3). */
@@ -563,17 +607,21 @@ static void recover_hook(const struct dispatcher_ops *ops, struct core *c,
 			 const struct link_record *hook, const char *dir,
 			 const struct link_record *links, size_t n)
 {
-	_cleanup_free_ char *tmp = dispatcher_path_in(dir, "dispatcher_new");
 	const char *how;
 
-	if (!tmp || access(tmp, F_OK) < 0) {
-		drop_temporary_pins(dir);
-		return;
-	}
-	if (temporary_revision_committed(dir, links, n)) {
+	if (!has_temporary_link_pins(dir)) {
+		/* Only dispatcher_new is left: every link was renamed (step 5 but its last
+		 * rename), or the rebuild died pinning it (step 3), before any swap. */
+		if (runs_new_revision(ops, c, hook, dir, false)) {
+			finish_renames(dir, links, n);
+			how = "committed: finished its renames";
+		} else {
+			how = "never swapped in: dropped";
+		}
+	} else if (temporary_revision_committed(dir, links, n)) {
 		finish_renames(dir, links, n);
 		how = "committed: finished its renames";
-	} else if (swap_back_uncommitted(ops, c, hook, dir)) {
+	} else if (runs_new_revision(ops, c, hook, dir, true)) {
 		how = "swapped in but not committed: the previous revision is back on the hook";
 	} else {
 		how = "never swapped in: dropped";
@@ -590,12 +638,14 @@ void dispatcher_recover(const struct dispatcher_ops *ops, struct core *c)
 
 	if (store__list_links(c->store, 0, &links, &n) < 0)
 		return;
+	/* By the records' hooks, not their pins: a committed first revision has no final pin
+	 * yet. An uncommitted first revision has no record; its directory is an orphan for
+	 * dispatcher_reconcile. */
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *dir = NULL;
 		bool first = true;
 
-		if (links[i].type != ops->type ||
-		    !dispatcher_link_is_dispatched(&links[i], ops->type))
+		if (links[i].type != ops->type || !links[i].iface)
 			continue;
 		dir = dispatcher_hook_dir(ops, c, &links[i]);
 		if (!dir)
@@ -604,13 +654,12 @@ void dispatcher_recover(const struct dispatcher_ops *ops, struct core *c)
 		for (size_t j = 0; j < i && first; j++) {
 			_cleanup_free_ char *other = NULL;
 
-			if (links[j].type != ops->type ||
-			    !dispatcher_link_is_dispatched(&links[j], ops->type))
+			if (links[j].type != ops->type || !links[j].iface)
 				continue;
 			other = dispatcher_hook_dir(ops, c, &links[j]);
 			first = !other || !streq(other, dir);
 		}
-		if (first)
+		if (first && has_temporary_pins(dir))
 			recover_hook(ops, c, &links[i], dir, links, n);
 	}
 	link_records_free(links, n);

@@ -158,6 +158,26 @@ static int write_slot(struct core *c, const char *dir, size_t n, const char *lin
 	return pins_pin_fd(c, link_fd, link_path, 0600);
 }
 
+/* An empty directory VIEW_MARK in a view says bpfd wrote it: only those are ever removed, never
+ * the directory of a libxdp user pointed at bpfd's bpffs (libxdp reads only its prog<N> pins). */
+#define VIEW_MARK "bpfd-view"
+
+static int mark_ours(const char *dir)
+{
+	_cleanup_free_ char *mark = dispatcher_path_in(dir, VIEW_MARK);
+
+	if (!mark)
+		return -ENOMEM;
+	return mkdir(mark, 0700) < 0 ? negative_errno() : 0;
+}
+
+static bool marked_ours(const char *dir)
+{
+	_cleanup_free_ char *mark = dispatcher_path_in(dir, VIEW_MARK);
+
+	return mark && access(mark, F_OK) == 0;
+}
+
 /* Writes the view of hook's chain (dispatcher disp_fd) as xdp_dir/dispatch-I-D: built under
  * "-new", then renamed, so a crash never leaves a half-written directory libxdp would read. */
 static int write_view(struct core *c, const char *xdp_dir, const struct link_record *hook,
@@ -178,6 +198,8 @@ static int write_view(struct core *c, const char *xdp_dir, const struct link_rec
 		return r;
 	pins_remove_dir(tmp);
 	r = pins_mkdir(tmp, 0700);
+	if (r >= 0)
+		r = mark_ours(tmp);
 	for (size_t i = 0; i < n && r >= 0; i++)
 		r = chain[i].pin_path ? write_slot(c, tmp, i, chain[i].pin_path) : -ENOENT;
 	if (r >= 0) {
@@ -221,17 +243,6 @@ static size_t live_dispatchers(DIR *d, const char *xdp_dir, uint32_t *live, size
 	return n;
 }
 
-/* Whether dispatcher disp_id runs on ifindex (in bpfd's namespace) without being bpfd's: a libxdp
- * user pointed LIBXDP_BPFFS at bpfd's bpffs, and the directory is theirs. */
-static bool runs_on(int ifindex, uint32_t disp_id)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-
-	if (bpf_xdp_query(ifindex, 0, &q) < 0)
-		return false;
-	return q.prog_id == disp_id || q.drv_prog_id == disp_id || q.skb_prog_id == disp_id;
-}
-
 static void remove_stale(DIR *d, const char *xdp_dir)
 {
 	_cleanup_free_ uint32_t *live = calloc(MAX_LIVE, sizeof(*live));
@@ -244,14 +255,13 @@ static void remove_stale(DIR *d, const char *xdp_dir)
 	rewinddir(d);
 	while ((de = readdir(d))) {
 		char path[PATH_MAX];
-		uint32_t id;
-		int ifindex, r;
+		int r;
 
 		if (!libxdp_view_is_stale(de->d_name, live, n_live))
 			continue;
-		if (libxdp_view_parse_name(de->d_name, &ifindex, &id) && runs_on(ifindex, id))
-			continue;
 		snprintf(path, sizeof(path), "%s/%s", xdp_dir, de->d_name);
+		if (!marked_ours(path))
+			continue;
 		r = pins_remove_dir(path);
 		if (r < 0)
 			log_warning_errno(r, "libxdp view: removing %s: %m", path);

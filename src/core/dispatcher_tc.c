@@ -511,7 +511,8 @@ static bool our_filter_runs(const struct link_record *hook, const char *disp_pin
  */
 static void tc_remove_orphan(struct core *c, const char *dir, const char *name)
 {
-	_cleanup_free_ char *disp = dispatcher_path_in(dir, "dispatcher"), *odir = NULL;
+	_cleanup_free_ char *disp = dispatcher_path_in(dir, "dispatcher"),
+			    *disp_new = dispatcher_path_in(dir, "dispatcher_new"), *odir = NULL;
 	struct link_record hook = {}, other;
 	char iface[IF_NAMESIZE] = "";
 	bool own_ns, removed = false;
@@ -521,7 +522,10 @@ static void tc_remove_orphan(struct core *c, const char *dir, const char *name)
 	    if_indextoname((unsigned)hook.ifindex, iface)) {
 		hook.iface = iface;
 		hook.direction = (char *)direction;
-		if (our_filter_runs(&hook, disp)) {
+		/* dispatcher_new: a first revision whose rebuild a crash interrupted after the
+		 * swap; no record names it. */
+		if (our_filter_runs(&hook, disp) ||
+		    (disp_new && our_filter_runs(&hook, disp_new))) {
 			filter_remove(&hook);
 			removed = true;
 		}
@@ -598,6 +602,11 @@ int tc_dispatcher_attach(struct core *c, const struct program_record *prog,
 int tc_dispatcher_detach(struct core *c, const struct link_record *l, struct error *err)
 {
 	return dispatcher_detach(&tc_ops, c, l, err);
+}
+
+int tc_dispatcher_forget(struct core *c, const struct link_record *l, struct error *err)
+{
+	return dispatcher_forget(&tc_ops, c, l, err);
 }
 
 void tc_dispatchers_recover(struct core *c)

@@ -290,6 +290,11 @@ int xdp_dispatcher_detach(struct core *c, const struct link_record *l, struct er
 	return dispatcher_detach(&xdp_ops, c, l, err);
 }
 
+int xdp_dispatcher_forget(struct core *c, const struct link_record *l, struct error *err)
+{
+	return dispatcher_forget(&xdp_ops, c, l, err);
+}
+
 void xdp_dispatchers_recover(struct core *c)
 {
 	dispatcher_recover(&xdp_ops, c);

@@ -62,6 +62,8 @@ int core_fill_view(struct core *c, struct program_view *v);
 
 /* attach.c: detaches the kernel link behind l, removes its pin and its record. */
 int core_detach_link(struct core *c, const struct link_record *l);
+/* The same for a link whose network namespace is gone: never enters it. */
+int core_forget_link(struct core *c, const struct link_record *l);
 
 /* The links of hook's chain (same interface, direction, namespace), in run order. */
 int chain_links(struct core *c, const struct link_record *hook, struct link_record **ret,
@@ -96,9 +98,12 @@ bool xdp_link_is_dispatched(const struct link_record *l);
 void xdp_dispatchers_reconcile(struct core *c);
 /* Before the links are reconciled: rebuilds a crash interrupted, finished or undone. */
 void xdp_dispatchers_recover(struct core *c);
+/* l's namespace is gone: forgotten without entering it (dispatcher_forget). */
+int xdp_dispatcher_forget(struct core *c, const struct link_record *l, struct error *err);
 /* dispatcher_tc.c: the same for TC hook directories (and clsact qdiscs bpfd created). */
 void tc_dispatchers_reconcile(struct core *c);
 void tc_dispatchers_recover(struct core *c);
+int tc_dispatcher_forget(struct core *c, const struct link_record *l, struct error *err);
 
 /* link_watch.c */
 struct link_watch;

@@ -159,7 +159,8 @@ static void ns_watch_drop(struct link_watch *w, size_t i)
 static void forget(struct core *c, const struct link_record *l, bool ns_gone)
 {
 	const char *type = bpfd_prog_type_to_string(l->type);
-	int r = core_detach_link(c, l);
+	/* A gone namespace is not entered again: its path may name another one by now. */
+	int r = ns_gone ? core_forget_link(c, l) : core_detach_link(c, l);
 
 	if (r < 0)
 		log_warning_errno(r,
@@ -284,10 +285,12 @@ static int on_message(const struct nlmsghdr *nlh, void *data)
 static void ns_read(struct core *c, const struct ns_watch *ns)
 {
 	struct event_ctx ctx = {.c = c, .path = ns->path};
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	/* Large enough for a link message with long attribute lists (VF info); one that is
+	 * still truncated is not parsed: every interface is checked instead. */
+	char buf[32768];
 
 	for (;;) {
-		ssize_t n = recv(ns->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		ssize_t n = recv(ns->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -300,8 +303,13 @@ static void ns_read(struct core *c, const struct ns_watch *ns)
 		}
 		if (n <= 0)
 			return;
-		if (mnl_cb_run(buf, (size_t)n, 0, 0, on_message, &ctx) < 0)
-			log_debug_errno(errno, "rtnetlink: malformed message: %m");
+		if ((size_t)n > sizeof(buf) ||
+		    mnl_cb_run(buf, (size_t)n, 0, 0, on_message, &ctx) < 0) {
+			log_debug("rtnetlink%s%s: a message too large or malformed; checking every "
+				  "interface",
+				  ns->path ? " in " : "", ns->path ? ns->path : "");
+			ns_verify(c, ns);
+		}
 	}
 }
 

@@ -122,7 +122,10 @@ int pins_remove_dir(const char *dir)
 	while ((de = readdir(d))) {
 		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
 			continue;
-		if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
+		/* Pins, and empty directories used as markers (libxdp views). */
+		if (unlinkat(dirfd(d), de->d_name, 0) < 0 &&
+		    (errno != EISDIR || unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0) &&
+		    errno != ENOENT)
 			r = negative_errno();
 	}
 	closedir(d);

@@ -200,11 +200,13 @@ int core__unload(struct core *c, uint32_t id, uid_t caller_uid, struct error *er
 	if (r < 0)
 		return error_set(err, r, "state store: %s", strerror(-r));
 	for (size_t i = 0; i < n_links; i++) {
+		uint32_t link_id = links[i].id;
+
 		r = core_detach_link(c, &links[i]);
 		if (r < 0) {
 			link_records_free(links, n_links);
-			return error_set(err, r, "detaching link %u of program %u: %s",
-					 links[i].id, id, strerror(-r));
+			return error_set(err, r, "detaching link %u of program %u: %s", link_id, id,
+					 strerror(-r));
 		}
 	}
 	link_records_free(links, n_links);

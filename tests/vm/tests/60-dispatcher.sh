@@ -78,6 +78,74 @@ vmtest_dispatcher_crash_recovery() {
 	chain_test_crash xdp
 }
 
+vmtest_dispatcher_crash_first() {
+	netpair
+	chain_test_crash_first xdp
+}
+
+vmtest_dispatcher_crash_mid_renames() {
+	netpair
+	chain_test_crash_mid_renames xdp
+}
+
+# dns_veth NS: a netns NS with an up veth a0 (peer a1) inside.
+dns_veth() {
+	ip netns add "$1" || fail "ip netns add $1 failed"
+	ip netns exec "$1" ip link add a0 type veth peer name a1 || fail "veth in $1 failed"
+	ip netns exec "$1" ip link set a0 up
+	ip netns exec "$1" ip link set a1 up
+}
+
+# A namespace path unmounted by hand (no longer a namespace, not deleted): its dispatched link
+# is forgotten, not stuck.
+vmtest_dispatcher_netns_unmounted() {
+	need_freplace
+	dns_veth dnsu
+	chain_load xdp 1
+	attach "$ID" xdp --iface a0 --netns /run/netns/dnsu --priority 100
+	log_mark
+	umount /run/netns/dnsu || fail "umount /run/netns/dnsu failed"
+	i=0
+	while [ $i -lt 30 ]; do
+		ctl link list
+		echo "$OUT" | grep -q '"link_id"' || break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	rm -f /run/netns/dnsu
+	echo "$OUT" | grep -q '"link_id"' && fail "the link stayed after its namespace was unmounted: $OUT"
+	log_since
+	info "$(echo "$LOG_SINCE" | grep "is gone")"
+}
+
+# A namespace path that names another namespace now (a bind mount stacked on it): bpfd forgets
+# the old namespace's links without rebuilding their chain inside the new one.
+vmtest_dispatcher_netns_replaced() {
+	need_freplace
+	dns_veth dnsx
+	dns_veth dnsy
+	chain_load_each xdp 1 2
+	attach "$id_1" xdp --iface a0 --netns /run/netns/dnsx --priority 100
+	attach "$id_2" xdp --iface a0 --netns /run/netns/dnsx --priority 200
+	log_mark
+	mount --bind /run/netns/dnsy /run/netns/dnsx || fail "bind mount failed"
+	i=0
+	while [ $i -lt 30 ]; do
+		ctl link list
+		echo "$OUT" | grep -q '"link_id"' || break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	y_xdp=$(ip netns exec dnsy ip -o link show a0 | grep -o 'xdp[a-z]*' | head -1)
+	umount /run/netns/dnsx
+	log_since
+	echo "$OUT" | grep -q '"link_id"' && fail "links stayed after their namespace was replaced: $OUT"
+	echo "$LOG_SINCE" | grep -q "new revision\|replacing it" &&
+		fail "forgetting the links rebuilt their chain in the new namespace: $LOG_SINCE"
+	[ -z "$y_xdp" ] || fail "the other namespace's a0 got an XDP program ($y_xdp)"
+	info "$(echo "$LOG_SINCE" | grep "is gone" | head -2)"
+}
+
 vmtest_dispatcher_foreign() {
 	netpair
 	ip link set dev "$HOST_IF" xdpgeneric obj "$BPF/xdp_drop.bpf.o" sec xdp 2>/tmp/ipxdp.err ||

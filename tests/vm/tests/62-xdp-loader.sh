@@ -137,3 +137,31 @@ vmtest_xdp_loader_status_netns() {
 	xl_views_count
 	[ "$VIEWS" = 0 ] || fail "view directories left after detaching all: $(ls $BPFFS/xdp)"
 }
+
+# A libxdp user pointed at bpfd's bpffs (its own dispatcher on vh0) and bpfd chaining XDP
+# programs in another namespace: bpfd never removes the user's view directory (only those it
+# marked as its own), so xdp-loader still lists the user's program.
+vmtest_xdp_loader_user_dir_kept() {
+	need_xdp_loader
+	netpair
+	need_freplace
+	LIBXDP_BPFFS=$BPFFS $XDP_LOADER load -m skb "$HOST_IF" "$BPF/xdp_pass.bpf.o" >/tmp/xl.load 2>&1 ||
+		fail "xdp-loader load failed: $(cat /tmp/xl.load)"
+	user_dir=$(ls -d $BPFFS/xdp/dispatch-* 2>/dev/null)
+	[ -n "$user_dir" ] || note "xdp-loader wrote no dispatch directory on bpfd's bpffs"
+	ip netns add xlu || fail "ip netns add xlu failed"
+	ip netns exec xlu ip link add a0 type veth peer name a1 || fail "veth in xlu failed"
+	ip netns exec xlu ip link set a0 up
+	chain_load xdp 1
+	attach "$ID" xdp --iface a0 --netns /run/netns/xlu --priority 100
+	detach "$LINK"
+	for d in $user_dir; do
+		[ -d "$d" ] || kept=no
+	done
+	LIBXDP_BPFFS=$BPFFS $XDP_LOADER status "$HOST_IF" >/tmp/xl.status 2>&1
+	LIBXDP_BPFFS=$BPFFS $XDP_LOADER unload -a "$HOST_IF" >/dev/null 2>&1
+	ip link set dev "$HOST_IF" xdpgeneric off 2>/dev/null
+	[ "${kept:-yes}" = yes ] || fail "bpfd removed the libxdp user's $user_dir"
+	grep -q xdp_pass /tmp/xl.status || fail "xdp-loader lost the user's program: $(cat /tmp/xl.status)"
+	info "libxdp user's view kept: $user_dir"
+}

@@ -107,6 +107,18 @@ vmtest_tc_dispatcher_crash_recovery() {
 	chain_test_crash tc
 }
 
+vmtest_tc_dispatcher_crash_first() {
+	need_tc_dispatcher
+	netpair
+	chain_test_crash_first tc
+}
+
+vmtest_tc_dispatcher_crash_mid_renames() {
+	need_tc_dispatcher
+	netpair
+	chain_test_crash_mid_renames tc
+}
+
 vmtest_tc_dispatcher_full() {
 	need_tc_dispatcher
 	netpair

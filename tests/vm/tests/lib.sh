@@ -500,11 +500,10 @@ chain_failed_rebuild() {
 	[ "$OUT" = "$LINKS_BEFORE" ] || fail "List changed by a failed rebuild ($2): $LINKS_BEFORE → $OUT"
 }
 
-# chain_crashed_rebuild HOOK STEP ID PRIORITY: restarts bpfd with BPFD_TEST_FAIL_REBUILD=STEP
-# (crash-swap, crash-commit: bpfd kills itself in the middle of a rebuild, docs/dispatchers.md),
-# attaches ID at PRIORITY, which must fail with bpfd gone, and starts bpfd as usual; its start
-# must report the interrupted rebuild.
-chain_crashed_rebuild() {
+# chain_crash HOOK STEP ID PRIORITY: restarts bpfd with BPFD_TEST_FAIL_REBUILD=STEP (crash-swap,
+# crash-commit: bpfd kills itself in the middle of a rebuild, docs/dispatchers.md) and attaches
+# ID at PRIORITY, which must fail with bpfd gone.
+chain_crash() {
 	stop_bpfd
 	export BPFD_TEST_FAIL_REBUILD=$2
 	start_bpfd || fail "bpfd did not start with BPFD_TEST_FAIL_REBUILD=$2"
@@ -518,15 +517,28 @@ chain_crashed_rebuild() {
 		i=$((i + 1))
 	done
 	bpfd_running && fail "bpfd still runs after the injected crash ($2)"
+	return 0
+}
+
+# chain_restart_after_crash WORDS: starts bpfd after chain_crash; its start must log a line with
+# WORDS (how it settled the hook) and leave no pin of the interrupted rebuild.
+chain_restart_after_crash() {
 	log_mark
-	start_bpfd || fail "bpfd did not start after the injected crash ($2)"
+	start_bpfd || fail "bpfd did not start after the injected crash"
 	log_since
 	case $LOG_SINCE in
-	*"interrupted by a crash"*) info "$(echo "$LOG_SINCE" | grep "interrupted by a crash")" ;;
-	*) fail "bpfd's start after the crash ($2) did not report the interrupted rebuild: $LOG_SINCE" ;;
+	*"$1"*) info "$(echo "$LOG_SINCE" | grep "$1")" ;;
+	*) fail "bpfd's start after the crash did not log '$1': $LOG_SINCE" ;;
 	esac
 	left=$(find "$BPFFS" -name 'new_*' -o -name dispatcher_new | tr '\n' ' ')
-	[ -z "$left" ] || fail "pins of the interrupted rebuild left ($2): $left"
+	[ -z "$left" ] || fail "pins of the interrupted rebuild left: $left"
+}
+
+# chain_crashed_rebuild HOOK STEP ID PRIORITY: chain_crash, then bpfd started again, which
+# reports the interrupted rebuild.
+chain_crashed_rebuild() {
+	chain_crash "$@"
+	chain_restart_after_crash "interrupted by a crash"
 }
 
 # The scenarios both dispatchers' tests run (vmtest_dispatcher_NAME and
@@ -620,6 +632,42 @@ chain_test_crash() {
 	chain_order 1 3 2
 	detach "$l1"
 	chain_order 3 2
+}
+
+# chain_test_crash_first HOOK: a crash in the first rebuild of an empty hook. Before the
+# commit: no record names the new dispatcher, whose directory (and what runs on the hook) goes
+# as an orphan; the hook then takes a program as usual. After the commit: the attach stands.
+chain_test_crash_first() {
+	chain_load_each "$1" 1
+	chain_crash "$1" crash-swap "$id_1" 100
+	chain_restart_after_crash "no link in the state store uses it"
+	ctl link list
+	! echo "$OUT" | grep -q '"link_id"' || fail "a first attach never committed is listed: $OUT"
+	chain_attach "$1" "$id_1" 100
+	chain_order 1
+	detach "$LINK"
+	chain_crashed_rebuild "$1" crash-commit "$id_1" 100
+	ctl link list
+	[ "$(echo "$OUT" | grep -o '"link_id"' | wc -l)" = 1 ] ||
+		fail "the committed first attach should be listed: $OUT"
+	chain_order 1
+}
+
+# chain_test_crash_mid_renames HOOK: bpfd dies during step 5 after every link pin was renamed,
+# with only dispatcher_new left (emulated from the crash-commit state by doing those renames by
+# hand): the next start finishes the last rename and the new chain keeps running.
+chain_test_crash_mid_renames() {
+	chain_load_each "$1" 1 2 3
+	chain_attach "$1" "$id_1" 100
+	chain_attach "$1" "$id_2" 200
+	chain_crash "$1" crash-commit "$id_3" 150
+	chain_hook_dir "$1"
+	for p in "$HOOK_DIR"/new_*; do
+		mv "$p" "$BPFFS/links/${p##*/new_}" || fail "renaming $p by hand failed"
+	done
+	[ -e "$HOOK_DIR/dispatcher_new" ] || fail "no dispatcher_new after crash-commit"
+	chain_restart_after_crash "committed: finished its renames"
+	chain_order 1 3 2
 }
 
 # chain_test_full HOOK: ten programs fill the dispatcher; an eleventh attach fails with
