@@ -96,6 +96,17 @@ dns_veth() {
 	ip netns exec "$1" ip link set a1 up
 }
 
+# wait_no_links: List (OUT) until it has no link, for at most 3 s.
+wait_no_links() {
+	i=0
+	while [ $i -lt 30 ]; do
+		ctl link list
+		echo "$OUT" | grep -q '"link_id"' || return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 # A namespace path unmounted by hand (no longer a namespace, not deleted): its dispatched link
 # is forgotten, not stuck.
 vmtest_dispatcher_netns_unmounted() {
@@ -105,13 +116,7 @@ vmtest_dispatcher_netns_unmounted() {
 	attach "$ID" xdp --iface a0 --netns /run/netns/dnsu --priority 100
 	log_mark
 	umount /run/netns/dnsu || fail "umount /run/netns/dnsu failed"
-	i=0
-	while [ $i -lt 30 ]; do
-		ctl link list
-		echo "$OUT" | grep -q '"link_id"' || break
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_no_links
 	rm -f /run/netns/dnsu
 	echo "$OUT" | grep -q '"link_id"' && fail "the link stayed after its namespace was unmounted: $OUT"
 	log_since
@@ -129,13 +134,7 @@ vmtest_dispatcher_netns_replaced() {
 	attach "$id_2" xdp --iface a0 --netns /run/netns/dnsx --priority 200
 	log_mark
 	mount --bind /run/netns/dnsy /run/netns/dnsx || fail "bind mount failed"
-	i=0
-	while [ $i -lt 30 ]; do
-		ctl link list
-		echo "$OUT" | grep -q '"link_id"' || break
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_no_links
 	y_xdp=$(ip netns exec dnsy ip -o link show a0 | grep -o 'xdp[a-z]*' | head -1)
 	umount /run/netns/dnsx
 	log_since
