@@ -21,11 +21,6 @@ static bool is_net_hook(int type)
 	return type == BPFD_PROG_XDP || type == BPFD_PROG_TC || type == BPFD_PROG_TCX;
 }
 
-static bool str_eq_null(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && streq(a, b));
-}
-
 /* Which program types may be attached as which attachment type. */
 static bool type_compatible(int prog_type, int attach_type)
 {

@@ -304,6 +304,38 @@ out:
 
 /* ---- Attach, detach ---- */
 
+/* A hook directory's name holds only a hash of the namespace path: two paths (chosen by
+ * clients) could share one. The second chain is refused, so one chain's rebuild never touches
+ * another's pins. */
+static int hook_dir_taken(const struct dispatcher_ops *ops, struct core *c,
+			  const struct link_record *spec, struct error *err)
+{
+	char want[96], name[96];
+	struct link_record *links = NULL;
+	size_t n = 0;
+	int r;
+
+	if (ops->hook_name(spec, want, sizeof(want)) < 0)
+		return error_set(err, -ENAMETOOLONG, "hook name too long");
+	r = store__list_links(c->store, 0, &links, &n);
+	if (r < 0)
+		return error_set(err, r, "state store: %s", strerror(-r));
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const struct link_record *l = &links[i];
+
+		if (l->type != ops->type || !l->iface || str_eq_null(l->netns, spec->netns) ||
+		    ops->hook_name(l, name, sizeof(name)) < 0 || !streq(name, want))
+			continue;
+		r = error_set(err, -EBUSY,
+			      "the pin directory of this hook (%s/%s) is already used by link %u in "
+			      "network namespace %s: their paths hash alike; use another path to "
+			      "the same namespace (e.g. /proc/PID/ns/net)",
+			      ops->subdir, want, l->id, l->netns ? l->netns : "(bpfd's own)");
+	}
+	link_records_free(links, n);
+	return r;
+}
+
 int dispatcher_attach(const struct dispatcher_ops *ops, struct core *c,
 		      const struct program_record *prog, const struct link_record *spec,
 		      uint32_t *ret_link_id, struct error *err)
@@ -314,6 +346,9 @@ int dispatcher_attach(const struct dispatcher_ops *ops, struct core *c,
 	uint32_t link_id;
 	int r;
 
+	r = hook_dir_taken(ops, c, spec, err);
+	if (r < 0)
+		return r;
 	r = chain_links(c, spec, &chain, &n);
 	if (r < 0)
 		return error_set(err, r, "state store: %s", strerror(-r));

@@ -7,6 +7,12 @@
 
 #include "core.h"
 
+/* Two optional strings (netns paths, directions) are the same: both absent or equal. */
+static inline bool str_eq_null(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && streq(a, b));
+}
+
 struct core {
 	char *bpffs;
 	char *state_dir;

@@ -57,11 +57,6 @@ struct link_watch {
 	bool warned_max;
 };
 
-static bool str_eq_null(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && streq(a, b));
-}
-
 static bool is_net_link(const struct link_record *l)
 {
 	return l->iface &&

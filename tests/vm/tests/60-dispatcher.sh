@@ -145,6 +145,26 @@ vmtest_dispatcher_netns_replaced() {
 	info "$(echo "$LOG_SINCE" | grep "is gone" | head -2)"
 }
 
+# Two namespace paths whose FNV-1a hashes are equal (0x974b32df, found by a birthday search) and
+# interfaces with the same index in each: the second chain would share the first one's pin
+# directory, so it is refused, naming the first link; the first chain is untouched.
+vmtest_dispatcher_netns_hash_collision() {
+	need_freplace
+	dns_veth hc3398b
+	dns_veth hc788b8
+	chain_load_each xdp 1 2
+	attach "$id_1" xdp --iface a0 --netns /run/netns/hc3398b --priority 100
+	first=$LINK
+	ctl attach "$id_2" xdp --iface a0 --netns /run/netns/hc788b8 --priority 100
+	expect_error FAILED_PRECONDITION "hash alike" "link $first"
+	ctl link list
+	[ "$(echo "$OUT" | grep -o '"link_id"' | wc -l)" = 1 ] || fail "expected only link $first: $OUT"
+	dir=$(ls -d $BPFFS/xdp/*_974b32df 2>/dev/null)
+	[ -e "$dir/dispatcher" ] && [ -e "$dir/link" ] ||
+		fail "the first chain's pins changed: $(ls $BPFFS/xdp $dir 2>&1 | tr '\n' ' ')"
+	info "$MSG"
+}
+
 vmtest_dispatcher_foreign() {
 	netpair
 	ip link set dev "$HOST_IF" xdpgeneric obj "$BPF/xdp_drop.bpf.o" sec xdp 2>/tmp/ipxdp.err ||
