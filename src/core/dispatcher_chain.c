@@ -678,23 +678,14 @@ void dispatcher_recover(const struct dispatcher_ops *ops, struct core *c)
 	 * dispatcher_reconcile. */
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *dir = NULL;
-		bool first = true;
 
 		if (links[i].type != ops->type || !links[i].iface)
 			continue;
 		dir = dispatcher_hook_dir(ops, c, &links[i]);
 		if (!dir)
 			break;
-		/* One visit per hook: its first link in the store's order. */
-		for (size_t j = 0; j < i && first; j++) {
-			_cleanup_free_ char *other = NULL;
-
-			if (links[j].type != ops->type || !links[j].iface)
-				continue;
-			other = dispatcher_hook_dir(ops, c, &links[j]);
-			first = !other || !streq(other, dir);
-		}
-		if (first && has_temporary_pins(dir))
+		/* recover_hook drops the temporaries: the hook's later links find none. */
+		if (has_temporary_pins(dir))
 			recover_hook(ops, c, &links[i], dir, links, n);
 	}
 	link_records_free(links, n);
